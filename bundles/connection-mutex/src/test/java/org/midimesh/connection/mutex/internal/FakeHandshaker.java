@@ -1,0 +1,74 @@
+package org.midimesh.connection.mutex.internal;
+
+import java.io.IOException;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+import org.midimesh.api.connection.Handshake;
+import org.midimesh.api.connection.Handshaker;
+
+/**
+ * A controllable handshaker. With an automatic answer set it answers at once; otherwise each call blocks until the
+ * test scripts an outcome with {@link #respond} or {@link #fail}. Records the calling threads.
+ */
+final class FakeHandshaker implements Handshaker {
+
+    private final BlockingQueue<Object> script = new LinkedBlockingQueue<>();
+    // Written by the test thread, read by handshake threads.
+    private volatile Supplier<Handshake> automatic;
+    final AtomicInteger calls = new AtomicInteger();
+    final AtomicInteger returned = new AtomicInteger();
+    final CopyOnWriteArrayList<String> threads = new CopyOnWriteArrayList<>();
+
+    static FakeHandshaker answering(Handshake h) {
+        FakeHandshaker f = new FakeHandshaker();
+        f.automatic = () -> h;
+        return f;
+    }
+
+    static FakeHandshaker answering(Supplier<Handshake> h) {
+        FakeHandshaker f = new FakeHandshaker();
+        f.automatic = h;
+        return f;
+    }
+
+    static FakeHandshaker scripted() {
+        return new FakeHandshaker();
+    }
+
+    void respond(Handshake h) {
+        script.add(h);
+    }
+
+    void fail(String message) {
+        script.add(new IOException(message));
+    }
+
+    @Override
+    public Handshake handshake(String host, int httpPort) throws IOException {
+        calls.incrementAndGet();
+        threads.add(Thread.currentThread().getName());
+        try {
+            Supplier<Handshake> auto = automatic;
+            if (auto != null) {
+                return auto.get();
+            }
+            Object outcome;
+            try {
+                outcome = script.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted");
+            }
+            if (outcome instanceof IOException e) {
+                throw e;
+            }
+            return (Handshake) outcome;
+        } finally {
+            returned.incrementAndGet();
+        }
+    }
+}

@@ -1,0 +1,721 @@
+package org.midimesh.connection.mutex.internal;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.midimesh.api.connection.ConnectionState.CONNECTED;
+import static org.midimesh.api.connection.ConnectionState.CONNECTING;
+import static org.midimesh.api.connection.ConnectionState.DISCONNECTED;
+import static org.midimesh.api.connection.ConnectionState.FAILED;
+import static org.midimesh.connection.mutex.internal.TestData.checkUniform;
+import static org.midimesh.connection.mutex.internal.TestData.frame;
+import static org.midimesh.connection.mutex.internal.TestData.handshake;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.midimesh.api.DeviceInfo;
+import org.midimesh.api.NodeId;
+import org.midimesh.api.NodeInfo;
+import org.midimesh.api.connection.ConnectionContext;
+import org.midimesh.api.connection.ConnectionListener;
+import org.midimesh.api.connection.ConnectionState;
+import org.midimesh.api.connection.Handshaker;
+import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.test.DeadlockWatchdog;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@ExtendWith(DeadlockWatchdog.class)
+class MutexNetworkConnectionTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final Duration LONG_TIMEOUT = Duration.ofHours(1);
+    private static final NodeId PEER = NodeId.random();
+    private static final NodeId OTHER = NodeId.random();
+
+    private final RecordingLink link = new RecordingLink();
+    private final RecordingListener listener = new RecordingListener();
+    private MutexConnectionStrategy strategy;
+
+    @AfterEach
+    void stopStrategy() {
+        if (strategy != null) {
+            strategy.deactivate();
+        }
+    }
+
+    private void startStrategy(Map<String, Object> config) {
+        strategy = new MutexConnectionStrategy(Configs.of(MutexConnectionStrategy.Config.class, config));
+    }
+
+    private MutexNetworkConnection connection(Handshaker handshaker) {
+        return connection(handshaker, LONG_TIMEOUT);
+    }
+
+    private MutexNetworkConnection connection(Handshaker handshaker, Duration heartbeatTimeout) {
+        if (strategy == null) {
+            startStrategy(Map.of());
+        }
+        MutexNetworkConnection c = (MutexNetworkConnection) strategy
+                .create(new ConnectionContext("127.0.0.1", 7474, handshaker, link, heartbeatTimeout));
+        c.addListener(listener);
+        return c;
+    }
+
+    /** Returns once every handshake task queued so far has finished (needs handshake_threads = 1). */
+    private void drainHandshakes() throws Exception {
+        strategy.connectExecutor().submit(() -> { }).get(10, TimeUnit.SECONDS);
+    }
+
+    private void awaitState(NetworkConnection c, ConnectionState s) {
+        await().atMost(WAIT).until(() -> c.getState() == s);
+    }
+
+    private void awaitCalls(List<String> expected) {
+        await().atMost(WAIT).until(() -> listener.whats().size() >= expected.size());
+        assertEquals(expected, listener.whats());
+    }
+
+    // ---- state transitions ---------------------------------------------------------------------------------------
+
+    @Test
+    void shouldStartDisconnectedWithNothingKnown() {
+        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        assertEquals("mutex", c.strategy());
+        assertEquals(DISCONNECTED, c.getState());
+        assertEquals(Optional.empty(), c.getRemoteNode());
+        assertEquals(Optional.empty(), c.getRemoteId());
+        assertTrue(c.getRemoteDevices().isEmpty());
+        assertEquals(Long.MAX_VALUE, c.getTimeSinceLastHeartbeat());
+    }
+
+    @Test
+    void shouldConnectThroughConnectingToConnectedOnAHandshakeThread() {
+        FakeHandshaker h = FakeHandshaker.answering(handshake(PEER, 2));
+        MutexNetworkConnection c = connection(h);
+
+        c.connect();
+
+        awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED", "devices:2"));
+        assertEquals(CONNECTED, c.getState());
+        assertEquals(Optional.of(PEER), c.getRemoteId());
+        assertEquals(TestData.devices(2), c.getRemoteDevices());
+        assertTrue(c.getTimeSinceLastHeartbeat() < Long.MAX_VALUE);
+        assertEquals(1, h.threads.size());
+        assertTrue(h.threads.get(0).startsWith("midimesh-mutex-connect-"), h.threads.get(0));
+    }
+
+    @Test
+    void shouldNotReportDevicesWhenTheyDidNotChange() {
+        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 0));
+        c.disconnect();
+        c.handshakeCompleted(handshake(PEER, 1));
+        c.handshakeCompleted(handshake(PEER, 1));
+
+        awaitCalls(List.of("DISCONNECTED>CONNECTED", "CONNECTED>DISCONNECTED", "DISCONNECTED>CONNECTED",
+                "devices:1"));
+    }
+
+    @Test
+    void shouldFailWithAnErrorWhenTheHandshakeFails() {
+        FakeHandshaker h = FakeHandshaker.scripted();
+        MutexNetworkConnection c = connection(h);
+        h.fail("connection refused");
+
+        c.connect();
+
+        awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>FAILED",
+                "error:handshake with 127.0.0.1:7474 failed: connection refused"));
+        assertEquals(FAILED, c.getState());
+        assertEquals(Optional.empty(), c.getRemoteNode());
+    }
+
+    @Test
+    void shouldConnectAgainFromFailed() {
+        FakeHandshaker h = FakeHandshaker.scripted();
+        MutexNetworkConnection c = connection(h);
+        h.fail("refused");
+        c.connect();
+        awaitState(c, FAILED);
+
+        h.respond(handshake(PEER, 1));
+        c.connect();
+
+        awaitState(c, CONNECTED);
+        assertEquals(List.of("DISCONNECTED>CONNECTING", "CONNECTING>FAILED", "FAILED>CONNECTING",
+                "CONNECTING>CONNECTED"), listener.states());
+        assertEquals(2, h.calls.get());
+    }
+
+    @Test
+    void shouldIgnoreConnectWhileConnectingOrConnected() throws Exception {
+        startStrategy(Map.of("handshake_threads", 1));
+        FakeHandshaker h = FakeHandshaker.scripted();
+        MutexNetworkConnection c = connection(h);
+
+        c.connect();
+        await().atMost(WAIT).until(() -> h.calls.get() == 1);
+        c.connect();
+        c.connect();
+        h.respond(handshake(PEER, 0));
+        awaitState(c, CONNECTED);
+        c.connect();
+        drainHandshakes();
+
+        assertEquals(1, h.calls.get());
+        await().atMost(WAIT).until(() -> listener.states().size() >= 2);
+        assertEquals(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED"), listener.states());
+    }
+
+    @ParameterizedTest(name = "late handshake succeeds: {0}")
+    @ValueSource(booleans = {true, false})
+    void shouldLetADisconnectDuringAnInFlightHandshakeWin(boolean lateSuccess) throws Exception {
+        startStrategy(Map.of("handshake_threads", 1));
+        FakeHandshaker h = FakeHandshaker.scripted();
+        MutexNetworkConnection c = connection(h);
+
+        c.connect();
+        await().atMost(WAIT).until(() -> h.calls.get() == 1);
+        c.disconnect();
+        assertEquals(DISCONNECTED, c.getState());
+        if (lateSuccess) {
+            h.respond(handshake(PEER, 3));
+        } else {
+            h.fail("too late");
+        }
+        drainHandshakes();
+
+        assertEquals(DISCONNECTED, c.getState());
+        assertEquals(Optional.empty(), c.getRemoteNode());
+        assertTrue(c.getRemoteDevices().isEmpty());
+        awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>DISCONNECTED"));
+    }
+
+    @Test
+    void shouldLetACloseDuringAnInFlightHandshakeWin() throws Exception {
+        startStrategy(Map.of("handshake_threads", 1));
+        FakeHandshaker h = FakeHandshaker.scripted();
+        MutexNetworkConnection c = connection(h);
+
+        c.connect();
+        await().atMost(WAIT).until(() -> h.calls.get() == 1);
+        c.close();
+        h.respond(handshake(PEER, 1));
+        drainHandshakes();
+
+        assertEquals(DISCONNECTED, c.getState());
+        assertEquals(Optional.empty(), c.getRemoteNode());
+        awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>DISCONNECTED"));
+    }
+
+    @Test
+    void shouldIgnoreALateOutboundResultAfterAnInboundHandshake() throws Exception {
+        startStrategy(Map.of("handshake_threads", 1));
+        FakeHandshaker h = FakeHandshaker.scripted();
+        MutexNetworkConnection c = connection(h);
+
+        c.connect();
+        await().atMost(WAIT).until(() -> h.calls.get() == 1);
+        c.handshakeCompleted(handshake(PEER, 1));
+        h.fail("refused");
+        drainHandshakes();
+
+        assertEquals(CONNECTED, c.getState());
+        awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED", "devices:1"));
+    }
+
+    @Test
+    void shouldEnterConnectedOnAnInboundHandshakeFromAnyState() {
+        FakeHandshaker h = FakeHandshaker.scripted();
+        MutexNetworkConnection c = connection(h, Duration.ofMillis(50));
+
+        c.handshakeCompleted(handshake(PEER, 0)); // from DISCONNECTED
+        await().atMost(WAIT).until(() -> {
+            c.checkHeartbeat();
+            return c.getState() == FAILED;
+        });
+        c.handshakeCompleted(handshake(PEER, 0)); // from FAILED
+        assertEquals(CONNECTED, c.getState());
+        c.handshakeCompleted(handshake(PEER, 0)); // CONNECTED again: no event
+
+        await().atMost(WAIT).until(() -> listener.states().size() >= 3);
+        assertEquals(List.of("DISCONNECTED>CONNECTED", "CONNECTED>FAILED", "FAILED>CONNECTED"), listener.states());
+    }
+
+    @Test
+    void shouldRejectAHandshakeFromAnotherNode() {
+        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 1));
+        c.disconnect();
+
+        c.handshakeCompleted(handshake(OTHER, 2));
+
+        awaitCalls(List.of("DISCONNECTED>CONNECTED", "devices:1", "CONNECTED>DISCONNECTED",
+                "error:handshake from node " + OTHER + " rejected: this connection belongs to node " + PEER));
+        assertEquals(DISCONNECTED, c.getState());
+        assertEquals(Optional.of(PEER), c.getRemoteId());
+        assertEquals(1, c.getRemoteDevices().size());
+    }
+
+    @Test
+    void shouldFailWhenTheOutboundHandshakeIsAnsweredByAnotherNode() {
+        MutexNetworkConnection c = connection(FakeHandshaker.answering(handshake(OTHER, 0)));
+        c.handshakeCompleted(handshake(PEER, 0));
+        c.disconnect();
+
+        c.connect();
+
+        awaitState(c, FAILED);
+        assertEquals(Optional.of(PEER), c.getRemoteId());
+        await().atMost(WAIT).until(() -> listener.errors().size() == 1);
+        assertTrue(listener.errors().get(0).startsWith("error:handshake from node " + OTHER + " rejected"));
+    }
+
+    @Test
+    void shouldDisconnectOnGoodbyeAndTreatTheSameStateTwiceAsANoOp() {
+        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 0));
+
+        c.goodbyeReceived();
+        c.goodbyeReceived();
+        c.disconnect();
+
+        assertEquals(DISCONNECTED, c.getState());
+        awaitCalls(List.of("DISCONNECTED>CONNECTED", "CONNECTED>DISCONNECTED"));
+        assertEquals(Optional.of(PEER), c.getRemoteId(), "the peer stays known after a goodbye");
+    }
+
+    @Test
+    void shouldRejectNullArguments() {
+        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        assertThrows(NullPointerException.class, () -> c.handshakeCompleted(null));
+        assertThrows(NullPointerException.class, () -> c.send(null));
+        assertThrows(NullPointerException.class, () -> c.addListener(null));
+        assertEquals(DISCONNECTED, c.getState());
+    }
+
+    // ---- heartbeat -----------------------------------------------------------------------------------------------
+
+    @Test
+    void shouldFailASilentConnectedPeerWithAnErrorCallback() {
+        MutexNetworkConnection c = connection(FakeHandshaker.scripted(), Duration.ofMillis(50));
+        c.handshakeCompleted(handshake(PEER, 0));
+
+        await().atMost(WAIT).until(() -> {
+            c.checkHeartbeat();
+            return c.getState() == FAILED;
+        });
+
+        await().atMost(WAIT).until(() -> listener.whats().size() >= 3);
+        assertEquals(List.of("DISCONNECTED>CONNECTED", "CONNECTED>FAILED"), listener.states());
+        String error = listener.errors().get(0);
+        assertTrue(error.matches("error:heartbeat timeout: no heartbeat for \\d+ ms"), error);
+    }
+
+    @Test
+    void shouldKeepALivePeerConnectedAndLeaveOtherStatesAlone() {
+        MutexNetworkConnection live = connection(FakeHandshaker.scripted());
+        live.handshakeCompleted(handshake(PEER, 0));
+        live.checkHeartbeat();
+        assertEquals(CONNECTED, live.getState());
+
+        MutexNetworkConnection idle = connection(FakeHandshaker.scripted(), Duration.ofMillis(1));
+        idle.checkHeartbeat();
+        assertEquals(DISCONNECTED, idle.getState());
+    }
+
+    @Test
+    void shouldRefreshTheHeartbeatTime() {
+        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        assertEquals(Long.MAX_VALUE, c.getTimeSinceLastHeartbeat());
+        c.handshakeCompleted(handshake(PEER, 0));
+        await().atMost(WAIT).until(() -> c.getTimeSinceLastHeartbeat() >= 300);
+
+        c.notifyHeartbeat();
+
+        assertTrue(c.getTimeSinceLastHeartbeat() < 300, "the heartbeat time was refreshed");
+    }
+
+    // ---- send ----------------------------------------------------------------------------------------------------
+
+    @Test
+    void shouldSendOnlyWhenConnected() {
+        FakeHandshaker h = FakeHandshaker.scripted();
+        MutexNetworkConnection c = connection(h);
+        assertFalse(c.send(frame()));
+
+        c.connect();
+        assertFalse(c.send(frame()), "not while connecting");
+        h.respond(handshake(PEER, 0));
+        awaitState(c, CONNECTED);
+        assertTrue(c.send(frame()));
+
+        c.disconnect();
+        assertFalse(c.send(frame()));
+
+        assertEquals(1, link.data.size());
+        assertEquals(PEER, link.data.get(0).peer().id());
+    }
+
+    // ---- close ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void shouldCloseIdempotentlyAndIgnoreLaterCommands() throws Exception {
+        startStrategy(Map.of("handshake_threads", 1));
+        FakeHandshaker h = FakeHandshaker.answering(handshake(PEER, 1));
+        MutexNetworkConnection c = connection(h);
+        c.handshakeCompleted(handshake(PEER, 1));
+        assertEquals(1, strategy.openConnections());
+
+        c.close();
+        c.close();
+        assertEquals(0, strategy.openConnections());
+
+        c.connect();
+        c.handshakeCompleted(handshake(PEER, 2));
+        c.checkHeartbeat();
+        c.notifyHeartbeat();
+        drainHandshakes();
+        assertFalse(c.send(frame()));
+        assertEquals(DISCONNECTED, c.getState());
+        assertEquals(0, h.calls.get());
+        assertEquals(1, c.getRemoteDevices().size());
+        awaitCalls(List.of("DISCONNECTED>CONNECTED", "devices:1", "CONNECTED>DISCONNECTED"));
+        assertTrue(link.data.isEmpty());
+    }
+
+    // ---- callbacks -----------------------------------------------------------------------------------------------
+
+    @Test
+    void shouldCallListenersOnTheNotifyThreadWithoutTheLock() {
+        MutexNetworkConnection c = connection(FakeHandshaker.answering(handshake(PEER, 2)));
+        c.connect();
+        awaitState(c, CONNECTED);
+        c.disconnect();
+        c.handshakeCompleted(handshake(OTHER, 0)); // an error callback
+
+        await().atMost(WAIT).until(() -> listener.calls.size() >= 5);
+        String me = Thread.currentThread().getName();
+        for (RecordingListener.Call call : listener.calls) {
+            assertEquals("midimesh-mutex-notify", call.thread(), call.what());
+            assertFalse(call.thread().equals(me));
+            assertFalse(call.lockHeld(), "lock held during " + call.what());
+        }
+        assertEquals(listener.calls.size(), c.metrics().callbacksDispatched());
+    }
+
+    @Test
+    void shouldBeCallbackReentrancySafe() {
+        FakeHandshaker h = FakeHandshaker.scripted();
+        MutexNetworkConnection c = connection(h);
+        ConcurrentLinkedQueue<String> seen = new ConcurrentLinkedQueue<>();
+        c.addListener(new ConnectionListener() {
+            @Override
+            public void stateChanged(NetworkConnection conn, ConnectionState from, ConnectionState to) {
+                seen.add(to + " state=" + conn.getState() + " node=" + conn.getRemoteId().isPresent() + " devices="
+                        + conn.getRemoteDevices().size() + " hb=" + (conn.getTimeSinceLastHeartbeat() >= 0));
+                if (to == CONNECTED) {
+                    conn.checkHeartbeat(); // commands from inside a callback
+                    conn.disconnect();
+                }
+            }
+
+            @Override
+            public void devicesChanged(NetworkConnection conn, List<DeviceInfo> devices) {
+                seen.add("devices node=" + conn.getRemoteNode().map(NodeInfo::id).orElse(null));
+            }
+        });
+
+        c.connect();
+        await().atMost(WAIT).until(() -> seen.size() >= 1);
+        h.respond(handshake(PEER, 2));
+
+        await().atMost(WAIT).until(() -> seen.size() >= 4);
+        assertEquals(List.of("CONNECTING state=CONNECTING node=false devices=0 hb=true",
+                "CONNECTED state=CONNECTED node=true devices=2 hb=true",
+                "devices node=" + PEER,
+                "DISCONNECTED state=DISCONNECTED node=true devices=2 hb=true"), new ArrayList<>(seen));
+        assertEquals(DISCONNECTED, c.getState());
+    }
+
+    @Test
+    void shouldKeepOtherListenersGoingWhenOneThrows() {
+        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.removeListener(listener);
+        c.addListener((conn, from, to) -> {
+            throw new IllegalStateException("listener bug (expected by the test)");
+        });
+        c.addListener(listener);
+
+        c.handshakeCompleted(handshake(PEER, 0));
+
+        awaitCalls(List.of("DISCONNECTED>CONNECTED"));
+        await().atMost(WAIT).until(() -> c.metrics().listenerErrors() == 1);
+    }
+
+    @Test
+    void shouldDeliverCallbacksInOrderPerConnection() throws Exception {
+        startStrategy(Map.of("handshake_threads", 1));
+        MutexNetworkConnection c = connection(FakeHandshaker.answering(handshake(PEER, 1)));
+        c.handshakeCompleted(handshake(PEER, 1)); // the peer is known, so the marker below is rejected
+        int threads = 4;
+        int ops = 500;
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread w = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                for (int i = 0; i < ops; i++) {
+                    switch (rnd.nextInt(5)) {
+                        case 0 -> c.connect();
+                        case 1 -> c.disconnect();
+                        case 2 -> c.handshakeCompleted(handshake(PEER, 1 + rnd.nextInt(3)));
+                        case 3 -> c.goodbyeReceived();
+                        default -> c.checkHeartbeat();
+                    }
+                }
+            }, "test-order-" + t);
+            workers.add(w);
+            w.start();
+        }
+        start.countDown();
+        for (Thread w : workers) {
+            w.join(TimeUnit.SECONDS.toMillis(30));
+        }
+        drainHandshakes();
+        c.handshakeCompleted(handshake(OTHER, 0)); // a unique marker: rejected, error callback
+        String marker = "error:handshake from node " + OTHER + " rejected: this connection belongs to node " + PEER;
+        await().atMost(WAIT).until(() -> listener.whats().contains(marker));
+
+        ConnectionState expectedFrom = DISCONNECTED;
+        List<String> states = listener.states();
+        for (String s : states) {
+            String[] parts = s.split(">");
+            assertEquals(expectedFrom, ConnectionState.valueOf(parts[0]), "event out of order: " + s);
+            expectedFrom = ConnectionState.valueOf(parts[1]);
+        }
+        assertEquals(c.getState(), expectedFrom, "the last event is the current state");
+        assertTrue(states.size() > 10, "enough transitions to mean something: " + states.size());
+        assertTrue(listener.calls.stream().allMatch(call -> call.thread().equals("midimesh-mutex-notify")));
+    }
+
+    // ---- concurrency (workplan A.5) ------------------------------------------------------------------------------
+
+    @Test
+    void shouldAnswerConcurrentQueriesDuringHandshake() throws Exception {
+        AtomicInteger round = new AtomicInteger();
+        MutexNetworkConnection c = connection(
+                FakeHandshaker.answering(() -> handshake(PEER, 1 + round.incrementAndGet() % 8)));
+        int readers = 50;
+        AtomicBoolean done = new AtomicBoolean();
+        ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
+        AtomicLong reads = new AtomicLong();
+        CountDownLatch readersStopped = new CountDownLatch(readers);
+        for (int r = 0; r < readers; r++) {
+            Thread t = new Thread(() -> {
+                try {
+                    while (!done.get()) {
+                        ConnectionState s = c.getState();
+                        Optional<NodeInfo> node = c.getRemoteNode();
+                        List<DeviceInfo> devices = c.getRemoteDevices();
+                        long hb = c.getTimeSinceLastHeartbeat();
+                        if (s == null) {
+                            problems.add("null state");
+                        }
+                        if (node.isPresent() && !node.get().id().equals(PEER)) {
+                            problems.add("wrong node " + node.get());
+                        }
+                        String d = checkUniform(devices);
+                        if (d != null) {
+                            problems.add(d);
+                        }
+                        if (hb < 0) {
+                            problems.add("negative heartbeat age " + hb);
+                        }
+                        reads.addAndGet(4);
+                    }
+                } catch (Throwable e) {
+                    problems.add(e.toString());
+                } finally {
+                    readersStopped.countDown();
+                }
+            }, "test-reader-" + r);
+            t.setDaemon(true);
+            t.start();
+        }
+        try {
+            for (int i = 0; i < 200; i++) {
+                c.connect();
+                if (i % 2 == 0) {
+                    await().atMost(WAIT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+                            .until(() -> c.getState() == CONNECTED);
+                }
+                c.disconnect();
+            }
+        } finally {
+            done.set(true);
+        }
+        assertTrue(readersStopped.await(30, TimeUnit.SECONDS), "readers stopped");
+
+        assertEquals(List.of(), new ArrayList<>(problems));
+        MutexConnectionMetrics m = c.metrics();
+        assertTrue(m.totalQueries() >= reads.get(), m.toString());
+        assertTrue(m.contentionPercent() >= 0 && m.contentionPercent() <= 100, m.toString());
+        assertEquals(DISCONNECTED, c.getState());
+    }
+
+    @Test
+    void shouldNeverShowAHalfWrittenDeviceList() throws Exception {
+        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        AtomicBoolean done = new AtomicBoolean();
+        ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
+        AtomicLong reads = new AtomicLong();
+        List<Thread> readers = new ArrayList<>();
+        for (int r = 0; r < 8; r++) {
+            Thread t = new Thread(() -> {
+                while (!done.get()) {
+                    String p = checkUniform(c.getRemoteDevices());
+                    if (p != null) {
+                        problems.add(p);
+                    }
+                    reads.incrementAndGet();
+                }
+            }, "test-device-reader-" + r);
+            t.setDaemon(true);
+            readers.add(t);
+            t.start();
+        }
+        try {
+            for (int i = 0; i < 5000; i++) {
+                c.handshakeCompleted(handshake(PEER, 1 + i % 20));
+            }
+        } finally {
+            done.set(true);
+        }
+        for (Thread t : readers) {
+            t.join(TimeUnit.SECONDS.toMillis(30));
+        }
+
+        assertEquals(List.of(), new ArrayList<>(problems));
+        assertTrue(reads.get() > 0);
+        List<DeviceInfo> last = c.getRemoteDevices();
+        assertNull(checkUniform(last));
+        assertThrows(UnsupportedOperationException.class, () -> last.add(last.get(0)));
+    }
+
+    // ---- lock timeout fallback (workplan A.3) ---------------------------------------------------------------------
+
+    /** Holds the connection's lock on another thread until released. */
+    private static final class LockHolder implements AutoCloseable {
+        private final CountDownLatch held = new CountDownLatch(1);
+        private final CountDownLatch release = new CountDownLatch(1);
+        private final Thread thread;
+
+        LockHolder(MutexNetworkConnection c) throws InterruptedException {
+            thread = new Thread(() -> {
+                c.lockForTest().lock();
+                try {
+                    held.countDown();
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    c.lockForTest().unlock();
+                }
+            }, "test-lock-holder");
+            thread.setDaemon(true);
+            thread.start();
+            assertTrue(held.await(10, TimeUnit.SECONDS));
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            release.countDown();
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        }
+    }
+
+    @Test
+    void shouldAnswerQueriesFromTheSnapshotWhenTheLockTimesOut() throws Exception {
+        startStrategy(Map.of("lock_timeout_ms", 20L));
+        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 1));
+
+        try (LockHolder holder = new LockHolder(c)) {
+            assertEquals(CONNECTED, c.getState());
+            assertEquals(Optional.of(PEER), c.getRemoteId());
+            assertEquals(1, c.getRemoteDevices().size());
+            assertTrue(c.send(frame()), "send decides from the snapshot");
+        }
+
+        MutexConnectionMetrics m = c.metrics();
+        assertEquals(3, m.lockTimeouts(), m.toString());
+        assertEquals(2, m.mutexContentions(), m.toString());
+        assertEquals(1, link.data.size());
+    }
+
+    @Test
+    void shouldRunCommandsLaterAndInOrderWhenTheLockTimesOut() throws Exception {
+        startStrategy(Map.of("lock_timeout_ms", 50L));
+        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 1));
+
+        try (LockHolder holder = new LockHolder(c)) {
+            c.disconnect(); // times out: deferred to the notify thread
+            c.handshakeCompleted(handshake(PEER, 2)); // must queue behind it
+            assertEquals(CONNECTED, c.getState());
+        }
+
+        awaitCalls(List.of("DISCONNECTED>CONNECTED", "devices:1", "CONNECTED>DISCONNECTED",
+                "DISCONNECTED>CONNECTED", "devices:2"));
+        assertEquals(CONNECTED, c.getState());
+        MutexConnectionMetrics m = c.metrics();
+        assertEquals(2, m.deferredCommands(), m.toString());
+        assertEquals(0, m.droppedCommands(), m.toString());
+    }
+
+    @Test
+    void shouldDropACommandWithAnErrorWhenTheLockStaysBusy() throws Exception {
+        startStrategy(Map.of("lock_timeout_ms", 5L));
+        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 0));
+        awaitCalls(List.of("DISCONNECTED>CONNECTED"));
+
+        try (LockHolder holder = new LockHolder(c)) {
+            c.disconnect();
+            await().atMost(WAIT).until(() -> listener.errors().size() == 1);
+        }
+
+        assertEquals(List.of("error:disconnect dropped: the connection lock stayed busy"), listener.errors());
+        assertEquals(CONNECTED, c.getState());
+        assertEquals(1, c.metrics().droppedCommands());
+        c.disconnect(); // works again once the lock is free
+        assertEquals(DISCONNECTED, c.getState());
+    }
+}

@@ -1,0 +1,52 @@
+package org.midimesh.connection.mutex.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.midimesh.api.DeviceInfo;
+import org.midimesh.api.DeviceType;
+import org.midimesh.api.NodeId;
+import org.midimesh.api.NodeInfo;
+import org.midimesh.api.connection.Handshake;
+import org.midimesh.api.midi.MidiMessage;
+import org.midimesh.api.transport.DataFrame;
+
+/** Nodes, handshakes and frames for the tests. */
+final class TestData {
+
+    private TestData() {
+    }
+
+    static NodeInfo node(NodeId id) {
+        return new NodeInfo(id, "peer", "peer-host", "127.0.0.1", 7474, 7475, 7476, "0.1.0");
+    }
+
+    /** A handshake announcing {@code k} devices, every one named {@code dev-k}, with ids 1..k. */
+    static Handshake handshake(NodeId id, int k) {
+        return new Handshake(node(id), devices(k));
+    }
+
+    static List<DeviceInfo> devices(int k) {
+        List<DeviceInfo> list = new ArrayList<>(k);
+        for (int i = 1; i <= k; i++) {
+            list.add(new DeviceInfo(i, "dev-" + k, i % 2 == 0 ? DeviceType.INPUT : DeviceType.OUTPUT));
+        }
+        return list;
+    }
+
+    /** Null when the list is what {@link #devices(int)} makes for its size, else what is wrong. */
+    static String checkUniform(List<DeviceInfo> list) {
+        int k = list.size();
+        for (int i = 0; i < k; i++) {
+            DeviceInfo d = list.get(i);
+            if (d.id() != i + 1 || !d.name().equals("dev-" + k)) {
+                return "half-written list of size " + k + ": element " + i + " is " + d;
+            }
+        }
+        return null;
+    }
+
+    static DataFrame frame() {
+        return new DataFrame(1, NodeId.random(), 1, 0, List.of(MidiMessage.of((byte) 0x90, (byte) 60, (byte) 100)));
+    }
+}

@@ -1,0 +1,219 @@
+package org.midimesh.mesh.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.midimesh.api.DeviceInfo;
+import org.midimesh.api.DeviceType;
+import org.midimesh.api.LocalNode;
+import org.midimesh.api.NodeId;
+import org.midimesh.api.NodeInfo;
+import org.midimesh.api.connection.ConnectionContext;
+import org.midimesh.api.connection.ConnectionListener;
+import org.midimesh.api.connection.ConnectionPool;
+import org.midimesh.api.connection.ConnectionState;
+import org.midimesh.api.connection.ConnectionStrategy;
+import org.midimesh.api.connection.Handshake;
+import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.connection.PeerLink;
+import org.midimesh.api.devices.DeviceRegistry;
+import org.midimesh.api.devices.LocalDevice;
+import org.midimesh.api.driver.MidiPort;
+import org.midimesh.api.midi.MidiMessage;
+import org.midimesh.api.transport.DataFrame;
+
+@Timeout(10)
+class MeshManagerTest {
+
+    static final NodeId LOCAL = NodeId.parse("550e8400-e29b-41d4-a716-446655440000");
+    static final NodeId PEER = NodeId.parse("660f9511-f39c-52e5-b827-557766551111");
+
+    final List<String> linkCalls = new CopyOnWriteArrayList<>();
+    final Map<NodeId, NetworkConnection> poolMap = new ConcurrentHashMap<>();
+    MeshManager mesh;
+
+    /** A connection that only records: enough to see what the mesh asks of it. */
+    static final class FakeConnection implements NetworkConnection {
+        final ConnectionContext context;
+        volatile ConnectionState state = ConnectionState.DISCONNECTED;
+        volatile Handshake peer;
+        volatile boolean closed;
+        final List<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
+
+        FakeConnection(ConnectionContext context) {
+            this.context = context;
+        }
+
+        @Override public String strategy() { return "fake"; }
+        @Override public void connect() { state = ConnectionState.CONNECTING; }
+        @Override public void disconnect() { state = ConnectionState.DISCONNECTED; }
+        @Override public void handshakeCompleted(Handshake p) { peer = p; state = ConnectionState.CONNECTED; }
+        @Override public void goodbyeReceived() { state = ConnectionState.DISCONNECTED; }
+        @Override public ConnectionState getState() { return state; }
+        @Override public Optional<NodeId> getRemoteId() { return getRemoteNode().map(NodeInfo::id); }
+        @Override public Optional<NodeInfo> getRemoteNode() { return Optional.ofNullable(peer).map(Handshake::node); }
+        @Override public List<DeviceInfo> getRemoteDevices() { return peer == null ? List.of() : peer.devices(); }
+        @Override public long getTimeSinceLastHeartbeat() { return 0; }
+        @Override public void notifyHeartbeat() { }
+        @Override public void checkHeartbeat() { }
+        @Override public boolean send(DataFrame frame) { return state == ConnectionState.CONNECTED; }
+        @Override public void addListener(ConnectionListener l) { listeners.add(l); }
+        @Override public void removeListener(ConnectionListener l) { listeners.remove(l); }
+        @Override public void close() { closed = true; state = ConnectionState.DISCONNECTED; }
+    }
+
+    @SuppressWarnings("unchecked")
+    static <A extends Annotation> A defaults(Class<A> type) {
+        return (A) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
+                (p, m, a) -> m.getDefaultValue());
+    }
+
+    @BeforeEach
+    void setUp() {
+        LocalNode local = new LocalNode() {
+            @Override public NodeId id() { return LOCAL; }
+            @Override public String name() { return "local"; }
+            @Override public String hostname() { return "host"; }
+            @Override public String version() { return "0.1.0"; }
+            @Override public String bindAddress() { return "127.0.0.1"; }
+            @Override public int httpPort() { return 7001; }
+            @Override public int udpPort() { return 7002; }
+            @Override public int tcpPort() { return 7003; }
+            @Override public String defaultStrategy() { return "fake"; }
+            @Override public Path dataDir() { return Path.of("."); }
+            @Override public Instant startedAt() { return Instant.EPOCH; }
+            @Override public Optional<String> adminToken() { return Optional.empty(); }
+            @Override public List<String> staticPeers() { return List.of(); }
+            @Override public String discovery() { return "none"; }
+        };
+        ConnectionPool pool = new ConnectionPool() {
+            @Override public boolean add(NodeId p, NetworkConnection c) { return poolMap.putIfAbsent(p, c) == null; }
+            @Override public Optional<NetworkConnection> get(NodeId p) { return Optional.ofNullable(poolMap.get(p)); }
+            @Override public boolean remove(NodeId p) {
+                NetworkConnection c = poolMap.remove(p);
+                if (c != null) {
+                    c.close();
+                }
+                return c != null;
+            }
+            @Override public Collection<NetworkConnection> all() { return List.copyOf(poolMap.values()); }
+            @Override public int size() { return poolMap.size(); }
+            @Override public <T> T withAllConnections(Function<Collection<NetworkConnection>, T> f) {
+                return f.apply(all());
+            }
+        };
+        PeerLink link = new PeerLink() {
+            @Override public void sendData(NodeInfo p, DataFrame f) { linkCalls.add("data " + p.id()); }
+            @Override public void sendHeartbeat(NodeInfo p) { linkCalls.add("heartbeat " + p.id()); }
+            @Override public void sendGoodbye(NodeInfo p) { linkCalls.add("goodbye " + p.id()); }
+        };
+        DeviceRegistry devices = new DeviceRegistry() {
+            @Override public List<LocalDevice> devices() {
+                return List.of(new LocalDevice(1, "local In", DeviceType.INPUT, "virtual"),
+                        new LocalDevice(2, "local Out", DeviceType.OUTPUT, "virtual"));
+            }
+            @Override public Optional<LocalDevice> find(int id) { return Optional.empty(); }
+            @Override public Optional<MidiPort> port(int id) { return Optional.empty(); }
+            @Override public void send(int id, List<MidiMessage> m) { }
+            @Override public void play(int id, List<MidiMessage> m, NodeId s) { }
+        };
+        mesh = new MeshManager(local, pool, link, devices, defaults(MeshConfig.class));
+        ConnectionStrategy fake = new ConnectionStrategy() {
+            @Override public String name() { return "fake"; }
+            @Override public NetworkConnection create(ConnectionContext c) { return new FakeConnection(c); }
+        };
+        mesh.bindStrategy(fake, Map.of());
+    }
+
+    @AfterEach
+    void tearDown() {
+        mesh.deactivate();
+    }
+
+    static Handshake peerHandshake() {
+        return new Handshake(new NodeInfo(PEER, "peer", "h", "ignored", 7011, 7012, 7013, "0.1.0"),
+                List.of(new DeviceInfo(1, "peer In", DeviceType.INPUT), new DeviceInfo(2, "peer Out",
+                        DeviceType.OUTPUT)));
+    }
+
+    @Test
+    void shouldHoldOneConnectedConnectionPerInboundPeer() {
+        Handshake reply = mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
+        mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
+        assertEquals(LOCAL, reply.node().id());
+        assertEquals(2, reply.devices().size());
+        assertEquals(1, poolMap.size());
+        FakeConnection c = (FakeConnection) poolMap.get(PEER);
+        assertEquals(ConnectionState.CONNECTED, c.getState());
+        assertEquals("127.0.0.9", c.getRemoteNode().orElseThrow().address(), "the address the peer came from");
+        assertEquals("127.0.0.9", c.context.host());
+        assertEquals(7011, c.context.httpPort());
+        assertEquals(2, mesh.remoteDevices().size());
+        assertEquals(Mesh_PeerSourceInbound(), mesh.peers().get(0).source().wireName());
+    }
+
+    private static String Mesh_PeerSourceInbound() {
+        return "inbound";
+    }
+
+    @Test
+    void shouldRefuseAHandshakeFromItsOwnId() {
+        Handshake self = new Handshake(new NodeInfo(LOCAL, "me", "h", "a", 1, 2, 3, "v"), List.of());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> mesh.acceptHandshake(self, "127.0.0.1"));
+        assertTrue(e.getMessage().startsWith("node_id"));
+        assertTrue(poolMap.isEmpty());
+    }
+
+    @Test
+    void shouldPassGoodbyesAndForgetPeers() {
+        mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
+        mesh.goodbyeReceived(PEER);
+        assertEquals(ConnectionState.DISCONNECTED, poolMap.get(PEER).getState());
+        assertTrue(mesh.remoteDevices().isEmpty(), "devices of a disconnected peer are not listed");
+        FakeConnection c = (FakeConnection) poolMap.get(PEER);
+        assertTrue(mesh.forget(PEER));
+        assertTrue(c.closed);
+        assertTrue(poolMap.isEmpty());
+        assertTrue(mesh.peers().isEmpty());
+        assertFalse(mesh.forget(PEER));
+    }
+
+    @Test
+    void shouldSayGoodbyeToConnectedPeersWhenStopping() {
+        mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
+        mesh.deactivate();
+        assertEquals(List.of("goodbye " + PEER), linkCalls);
+        assertTrue(poolMap.isEmpty());
+    }
+
+    @Test
+    void shouldDialAnAddedPeerWithAProbe() {
+        mesh.addPeer("127.0.0.1", 7011, org.midimesh.api.mesh.Mesh.PeerSource.API);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> mesh.peers().size() == 1);
+        assertThrows(IllegalArgumentException.class,
+                () -> mesh.addPeer("", 7011, org.midimesh.api.mesh.Mesh.PeerSource.API));
+        assertThrows(IllegalArgumentException.class,
+                () -> mesh.addPeer("h", 70000, org.midimesh.api.mesh.Mesh.PeerSource.API));
+    }
+}
