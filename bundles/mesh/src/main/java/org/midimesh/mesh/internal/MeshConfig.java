@@ -8,8 +8,9 @@ public @interface MeshConfig {
 
     String PID = "org.midimesh.mesh";
 
+    /** Keep equal to timeout.ms of PID org.midimesh.heartbeat, which counts timeouts with its own value. */
     @AttributeDefinition(name = "Heartbeat timeout (ms)", description = "Silence after which a connected peer fails")
-    long heartbeat_timeout_ms() default 3000;
+    long timeout_ms() default 3000;
 
     @AttributeDefinition(name = "First reconnect delay (ms)", description = "Doubles on each failure")
     long reconnect_initial_ms() default 500;

@@ -162,7 +162,7 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
 
     private NetworkConnection newConnection(String host, int httpPort) {
         NetworkConnection c = strategy().create(new ConnectionContext(host, httpPort, handshaker, link,
-                Duration.ofMillis(config.heartbeat_timeout_ms())));
+                Duration.ofMillis(config.timeout_ms())));
         c.addListener(listener);
         return c;
     }
@@ -349,11 +349,7 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
             }
             schedule(() -> {
                 nodeRetries.remove(node);
-                if (pool.get(node).orElse(null) == c && c.getState() != ConnectionState.CONNECTED
-                        && c.getState() != ConnectionState.CONNECTING) {
-                    LOG.debug("reconnecting to {} (attempt {})", node, failures);
-                    c.connect();
-                }
+                redial(node, c, failures);
             }, delay, f -> nodeRetries.put(node, f));
             return;
         }
@@ -381,6 +377,39 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
                     }
                 }
             });
+        }
+    }
+
+    /**
+     * Tries one handshake with a known peer that failed or said goodbye. The connection keeps its state (failed or
+     * disconnected) while we try, so the mesh shows what happened to the peer, and turns connected when the peer
+     * answers. On the scheduler; blocks at most the handshake timeouts.
+     */
+    private void redial(NodeId node, NetworkConnection c, int attempt) {
+        if (closing || pool.get(node).orElse(null) != c) {
+            return;
+        }
+        ConnectionState state = c.getState();
+        if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
+            return;
+        }
+        Optional<NodeInfo> peer = c.getRemoteNode();
+        if (peer.isEmpty()) {
+            return;
+        }
+        try {
+            Handshake reply = handshaker.handshake(peer.get().address(), peer.get().httpPort());
+            if (!reply.node().id().equals(node)) {
+                LOG.warn("{}:{} is now node {}, not {}; not reconnecting there", peer.get().address(),
+                        peer.get().httpPort(), reply.node().id(), node);
+                return;
+            }
+            if (!closing && pool.get(node).orElse(null) == c) {
+                c.handshakeCompleted(reply);
+            }
+        } catch (java.io.IOException e) {
+            LOG.debug("reconnect to {} (attempt {}) failed: {}", node, attempt, e.getMessage());
+            scheduleReconnect(c);
         }
     }
 

@@ -53,13 +53,13 @@ public final class CommandLineConfiguration {
                 "log_level")) {
             String v = get.apply(PREFIX + key);
             if (v != null) {
-                d.put(key, v);
+                d.put(property(key), v);
             }
         }
         for (String key : List.of("http_port", "udp_port", "tcp_port")) {
             String v = get.apply(PREFIX + key);
             if (v != null) {
-                d.put(key, Integer.valueOf(v));
+                d.put(property(key), Integer.valueOf(v));
             }
         }
         String peers = get.apply(PREFIX + "peers");
@@ -73,6 +73,11 @@ public final class CommandLineConfiguration {
         }
         d.put("peers", list.toArray(new String[0]));
         return d;
+    }
+
+    /** The property name of a {@link NodeConfig} attribute: DS maps {@code _} in a method name to {@code .}. */
+    static String property(String attribute) {
+        return attribute.replace('_', '.');
     }
 
     private static boolean sameAs(Dictionary<String, Object> current, Dictionary<String, Object> wanted) {

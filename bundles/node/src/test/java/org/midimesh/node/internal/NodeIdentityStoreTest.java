@@ -54,7 +54,8 @@ class NodeIdentityStoreTest {
                 "midimesh.config.peers", "127.0.0.1:1,127.0.0.1:2", "midimesh.config.name", "n");
         Hashtable<String, Object> d = (Hashtable<String, Object>) CommandLineConfiguration
                 .fromFrameworkProperties(fw::get);
-        assertEquals(7000, d.get("http_port"));
+        assertEquals(7000, d.get("http.port"));
+        assertEquals("/tmp/x", d.get("data.dir"), "DS maps data_dir() to the property data.dir");
         assertEquals("n", d.get("name"));
         assertEquals(2, ((String[]) d.get("peers")).length);
         assertEquals(null, CommandLineConfiguration.fromFrameworkProperties(k -> null));

@@ -1,0 +1,58 @@
+package org.midimesh.driver.virtual.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/** Whole-file replacement that a crash cannot leave half written. Stateless; called by any thread. */
+final class AtomicFiles {
+
+    private AtomicFiles() {
+    }
+
+    /**
+     * Writes {@code content} to a temp file beside {@code target}, forces it to disk, then renames it over the target
+     * with {@link StandardCopyOption#ATOMIC_MOVE}: a reader sees the old file or the new one, never a mix.
+     */
+    static void write(Path target, byte[] content) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, target.getFileName().toString() + ".", ".tmp");
+        boolean moved = false;
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buf = ByteBuffer.wrap(content);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            moved = true;
+            syncDirectory(dir);
+        } finally {
+            if (!moved) {
+                Files.deleteIfExists(tmp);
+            }
+        }
+    }
+
+    /** Makes the rename itself durable where the platform allows it (Linux does; Windows cannot open a directory). */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // best effort: the file content is already forced, only the rename's durability is at stake
+        }
+    }
+
+    /** Moves an unreadable file aside so that a human can look at it and the next write does not destroy it. */
+    static Path moveAside(Path file) throws IOException {
+        Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + System.currentTimeMillis());
+        return Files.move(file, aside, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

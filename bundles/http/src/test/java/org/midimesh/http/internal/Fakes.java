@@ -1,0 +1,538 @@
+package org.midimesh.http.internal;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.midimesh.api.DeviceInfo;
+import org.midimesh.api.DeviceType;
+import org.midimesh.api.LocalNode;
+import org.midimesh.api.NodeId;
+import org.midimesh.api.NodeInfo;
+import org.midimesh.api.connection.ConnectionListener;
+import org.midimesh.api.connection.ConnectionState;
+import org.midimesh.api.connection.Handshake;
+import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.devices.DeviceRegistry;
+import org.midimesh.api.devices.LocalDevice;
+import org.midimesh.api.driver.InputSink;
+import org.midimesh.api.driver.MidiPort;
+import org.midimesh.api.driver.ReceivedLog;
+import org.midimesh.api.driver.VirtualPorts;
+import org.midimesh.api.mesh.Mesh;
+import org.midimesh.api.midi.MidiMessage;
+import org.midimesh.api.routing.Route;
+import org.midimesh.api.routing.RouteRequest;
+import org.midimesh.api.routing.RoutingService;
+import org.midimesh.api.transport.DataFrame;
+import org.midimesh.api.transport.TransportStats;
+
+/** Small hand-written fakes of the services the servlets use. Single-threaded test use only. */
+final class Fakes {
+
+    static final NodeId LOCAL_ID = NodeId.parse("11111111-1111-1111-1111-111111111111");
+    static final NodeId PEER_ID = NodeId.parse("22222222-2222-2222-2222-222222222222");
+
+    private Fakes() {
+    }
+
+    static final class Node implements LocalNode {
+        Optional<String> token = Optional.empty();
+
+        @Override
+        public NodeId id() {
+            return LOCAL_ID;
+        }
+
+        @Override
+        public String name() {
+            return "alpha";
+        }
+
+        @Override
+        public String hostname() {
+            return "alpha.local";
+        }
+
+        @Override
+        public String version() {
+            return "0.1.0";
+        }
+
+        @Override
+        public String bindAddress() {
+            return "0.0.0.0";
+        }
+
+        @Override
+        public int httpPort() {
+            return 7474;
+        }
+
+        @Override
+        public int udpPort() {
+            return 7475;
+        }
+
+        @Override
+        public int tcpPort() {
+            return 7476;
+        }
+
+        @Override
+        public String defaultStrategy() {
+            return "mutex";
+        }
+
+        @Override
+        public Path dataDir() {
+            return Path.of("data");
+        }
+
+        @Override
+        public Optional<String> adminToken() {
+            return token;
+        }
+
+        @Override
+        public List<String> staticPeers() {
+            return List.of();
+        }
+
+        @Override
+        public String discovery() {
+            return "none";
+        }
+
+        @Override
+        public Instant startedAt() {
+            return Instant.now().minusSeconds(42);
+        }
+    }
+
+    /** An output port that remembers what it played, like a virtual output. */
+    static final class LoggingOutput implements MidiPort, ReceivedLog {
+        final String name;
+        final List<Received> played = new ArrayList<>();
+
+        LoggingOutput(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public DeviceType type() {
+            return DeviceType.OUTPUT;
+        }
+
+        @Override
+        public void play(List<MidiMessage> messages, NodeId source) {
+            for (MidiMessage m : messages) {
+                played.add(new Received(played.size() + 1, m, 1000L * played.size(), source));
+            }
+        }
+
+        @Override
+        public void setInputSink(InputSink sink) {
+        }
+
+        @Override
+        public Page read(long after, int limit) {
+            List<Received> out = played.stream().filter(r -> r.seq() > after).limit(limit).toList();
+            long next = out.isEmpty() ? after : out.get(out.size() - 1).seq();
+            return new Page(played.size(), next, out);
+        }
+    }
+
+    /** A port without a received log (an input, or an output of another driver). */
+    static final class PlainPort implements MidiPort {
+        final String name;
+        final DeviceType type;
+
+        PlainPort(String name, DeviceType type) {
+            this.name = name;
+            this.type = type;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public DeviceType type() {
+            return type;
+        }
+
+        @Override
+        public void play(List<MidiMessage> messages, NodeId source) {
+        }
+
+        @Override
+        public void setInputSink(InputSink sink) {
+        }
+    }
+
+    static final class Registry implements DeviceRegistry {
+        final Map<Integer, LocalDevice> devices = new LinkedHashMap<>();
+        final Map<Integer, MidiPort> ports = new HashMap<>();
+        final List<List<MidiMessage>> sent = new ArrayList<>();
+
+        Registry add(LocalDevice d, MidiPort port) {
+            devices.put(d.id(), d);
+            ports.put(d.id(), port);
+            return this;
+        }
+
+        /** Device 1 virtual input "alpha In", 2 virtual output "alpha Out" (logging), 3 javasound output. */
+        static Registry standard() {
+            return new Registry()
+                    .add(new LocalDevice(1, "alpha In", DeviceType.INPUT, "virtual"),
+                            new PlainPort("alpha In", DeviceType.INPUT))
+                    .add(new LocalDevice(2, "alpha Out", DeviceType.OUTPUT, "virtual"), new LoggingOutput("alpha Out"))
+                    .add(new LocalDevice(3, "Synth", DeviceType.OUTPUT, "javasound"),
+                            new PlainPort("Synth", DeviceType.OUTPUT));
+        }
+
+        @Override
+        public List<LocalDevice> devices() {
+            return List.copyOf(devices.values());
+        }
+
+        @Override
+        public Optional<LocalDevice> find(int id) {
+            return Optional.ofNullable(devices.get(id));
+        }
+
+        @Override
+        public Optional<MidiPort> port(int id) {
+            return Optional.ofNullable(ports.get(id));
+        }
+
+        @Override
+        public void send(int id, List<MidiMessage> messages) {
+            if (!devices.containsKey(id)) {
+                throw new NoSuchElementException("no device " + id);
+            }
+            sent.add(List.copyOf(messages));
+            if (ports.get(id) instanceof LoggingOutput out) {
+                out.play(messages, LOCAL_ID);
+            }
+        }
+
+        @Override
+        public void play(int outputId, List<MidiMessage> messages, NodeId source) {
+            send(outputId, messages);
+        }
+    }
+
+    /** Virtual ports that show up in {@link Registry} under the next free id. */
+    static final class Virtual implements VirtualPorts {
+        final Registry registry;
+        final List<String> deleted = new ArrayList<>();
+
+        Virtual(Registry registry) {
+            this.registry = registry;
+        }
+
+        @Override
+        public MidiPort create(String name, DeviceType type) {
+            if (find(name, type).isPresent()) {
+                throw new IllegalArgumentException("exists");
+            }
+            int id = registry.devices.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+            MidiPort port = type == DeviceType.OUTPUT ? new LoggingOutput(name) : new PlainPort(name, type);
+            registry.add(new LocalDevice(id, name, type, "virtual"), port);
+            return port;
+        }
+
+        @Override
+        public boolean delete(String name, DeviceType type) {
+            Optional<LocalDevice> d = registry.devices.values().stream()
+                    .filter(x -> x.driver().equals("virtual") && x.name().equals(name) && x.type() == type)
+                    .findFirst();
+            d.ifPresent(x -> {
+                registry.devices.remove(x.id());
+                registry.ports.remove(x.id());
+                deleted.add(name);
+            });
+            return d.isPresent();
+        }
+
+        @Override
+        public Optional<MidiPort> find(String name, DeviceType type) {
+            return registry.devices.values().stream()
+                    .filter(x -> x.driver().equals("virtual") && x.name().equals(name) && x.type() == type)
+                    .findFirst().map(x -> registry.ports.get(x.id()));
+        }
+    }
+
+    static final class Connection implements NetworkConnection {
+        Optional<NodeId> remoteId = Optional.empty();
+        Optional<NodeInfo> remoteNode = Optional.empty();
+        List<DeviceInfo> devices = List.of();
+        ConnectionState state = ConnectionState.CONNECTING;
+        long sinceHeartbeat = Long.MAX_VALUE;
+
+        static Connection connectedPeer() {
+            Connection c = new Connection();
+            c.remoteId = Optional.of(PEER_ID);
+            c.remoteNode = Optional.of(new NodeInfo(PEER_ID, "beta", "beta.local", "10.0.0.2", 8474, 8475, 8476,
+                    "0.1.0"));
+            c.devices = List.of(new DeviceInfo(1, "beta In", DeviceType.INPUT),
+                    new DeviceInfo(2, "beta Out", DeviceType.OUTPUT));
+            c.state = ConnectionState.CONNECTED;
+            c.sinceHeartbeat = 120;
+            return c;
+        }
+
+        @Override
+        public String strategy() {
+            return "mutex";
+        }
+
+        @Override
+        public void connect() {
+        }
+
+        @Override
+        public void disconnect() {
+        }
+
+        @Override
+        public void handshakeCompleted(Handshake peer) {
+        }
+
+        @Override
+        public void goodbyeReceived() {
+        }
+
+        @Override
+        public ConnectionState getState() {
+            return state;
+        }
+
+        @Override
+        public Optional<NodeId> getRemoteId() {
+            return remoteId;
+        }
+
+        @Override
+        public Optional<NodeInfo> getRemoteNode() {
+            return remoteNode;
+        }
+
+        @Override
+        public List<DeviceInfo> getRemoteDevices() {
+            return devices;
+        }
+
+        @Override
+        public long getTimeSinceLastHeartbeat() {
+            return sinceHeartbeat;
+        }
+
+        @Override
+        public void notifyHeartbeat() {
+        }
+
+        @Override
+        public void checkHeartbeat() {
+        }
+
+        @Override
+        public boolean send(DataFrame frame) {
+            return false;
+        }
+
+        @Override
+        public void addListener(ConnectionListener listener) {
+        }
+
+        @Override
+        public void removeListener(ConnectionListener listener) {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    static final class FakeMesh implements Mesh {
+        final List<NetworkConnection> connections = new ArrayList<>();
+        final List<RemoteDevice> remoteDevices = new ArrayList<>();
+        final List<Peer> peers = new ArrayList<>();
+        final List<String> added = new ArrayList<>();
+        final List<NodeId> forgotten = new ArrayList<>();
+        final List<Handshake> accepted = new ArrayList<>();
+        final List<String> acceptedFrom = new ArrayList<>();
+        final Map<NodeId, Long> rtt = new HashMap<>();
+        final Node node;
+
+        FakeMesh(Node node) {
+            this.node = node;
+        }
+
+        /** One connected peer "beta" with two devices, one pending connection, and two known peer addresses. */
+        static FakeMesh standard(Node node) {
+            FakeMesh m = new FakeMesh(node);
+            Connection beta = Connection.connectedPeer();
+            m.connections.add(beta);
+            m.connections.add(new Connection());
+            for (DeviceInfo d : beta.devices) {
+                m.remoteDevices.add(new RemoteDevice(PEER_ID, "beta", d));
+            }
+            m.rtt.put(PEER_ID, 350L);
+            m.peers.add(new Peer("10.0.0.2", 8474, PeerSource.STATIC, Optional.of(PEER_ID)));
+            m.peers.add(new Peer("fe80::1", 7474, PeerSource.DISCOVERED, Optional.empty()));
+            return m;
+        }
+
+        @Override
+        public List<NetworkConnection> connections() {
+            return List.copyOf(connections);
+        }
+
+        @Override
+        public Optional<NetworkConnection> connection(NodeId peer) {
+            return connections.stream().filter(c -> c.getRemoteId().equals(Optional.of(peer))).findFirst();
+        }
+
+        @Override
+        public List<RemoteDevice> remoteDevices() {
+            return List.copyOf(remoteDevices);
+        }
+
+        @Override
+        public List<Peer> peers() {
+            return List.copyOf(peers);
+        }
+
+        @Override
+        public void addPeer(String host, int httpPort, PeerSource source) {
+            added.add(host + " " + httpPort + " " + source);
+        }
+
+        @Override
+        public boolean forget(NodeId peer) {
+            if (peers.stream().anyMatch(p -> p.nodeId().equals(Optional.of(peer)))) {
+                forgotten.add(peer);
+                return true;
+            }
+            return false;
+        }
+
+        @Override
+        public Handshake acceptHandshake(Handshake peer, String remoteAddress) {
+            accepted.add(peer);
+            acceptedFrom.add(remoteAddress);
+            return localHandshake();
+        }
+
+        @Override
+        public Handshake localHandshake() {
+            return new Handshake(node.toNodeInfo("0.0.0.0"), List.of(new DeviceInfo(1, "alpha In", DeviceType.INPUT),
+                    new DeviceInfo(2, "alpha Out", DeviceType.OUTPUT)));
+        }
+
+        @Override
+        public OptionalLong roundTripMicros(NodeId peer) {
+            Long v = rtt.get(peer);
+            return v == null ? OptionalLong.empty() : OptionalLong.of(v);
+        }
+    }
+
+    /** Routes in memory; create/update throw what {@link #failWith} says, as the real service's validation would. */
+    static class Routing implements RoutingService {
+        final Map<String, Route> routes = new LinkedHashMap<>();
+        final List<RouteRequest> requests = new CopyOnWriteArrayList<>();
+        IllegalArgumentException failWith;
+        int next = 1;
+
+        Routing add(Route r) {
+            routes.put(r.id(), r);
+            return this;
+        }
+
+        @Override
+        public List<Route> routes() {
+            return List.copyOf(routes.values());
+        }
+
+        @Override
+        public Optional<Route> get(String id) {
+            return Optional.ofNullable(routes.get(id));
+        }
+
+        @Override
+        public Route create(RouteRequest request) {
+            requests.add(request);
+            if (failWith != null) {
+                throw failWith;
+            }
+            Route r = new Route("r" + next++, request.enabled().orElse(true), request.priority().orElse(100),
+                    request.source().orElseThrow(), request.destination().orElseThrow(),
+                    request.channelFilter().orElse(0), request.messageTypes().orElse(Set.of()), 0, 0, false);
+            routes.put(r.id(), r);
+            return r;
+        }
+
+        @Override
+        public Optional<Route> update(String id, RouteRequest request) {
+            requests.add(request);
+            if (failWith != null) {
+                throw failWith;
+            }
+            Route old = routes.get(id);
+            if (old == null) {
+                return Optional.empty();
+            }
+            Route r = new Route(id, request.enabled().orElse(old.enabled()), request.priority().orElse(old.priority()),
+                    old.source(), old.destination(), request.channelFilter().orElse(old.channelFilter()),
+                    request.messageTypes().orElse(old.messageTypes()), old.messagesForwarded(),
+                    old.messagesDropped(), old.orphaned());
+            routes.put(id, r);
+            return Optional.of(r);
+        }
+
+        @Override
+        public boolean delete(String id) {
+            return routes.remove(id) != null;
+        }
+
+        @Override
+        public Stats stats() {
+            return new Stats(10, 2, 1);
+        }
+    }
+
+    static final class Transport implements TransportStats {
+        @Override
+        public Counters total() {
+            return new Counters(100, 90, 5000, 4000, 3, 1, 2);
+        }
+
+        @Override
+        public Map<NodeId, Counters> perPeer() {
+            return Map.of(PEER_ID, new Counters(100, 90, 5000, 4000, 3, 1, 2));
+        }
+
+        @Override
+        public int udpPort() {
+            return 7475;
+        }
+    }
+}

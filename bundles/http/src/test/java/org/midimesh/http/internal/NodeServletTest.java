@@ -1,0 +1,88 @@
+package org.midimesh.http.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class NodeServletTest {
+
+    private NodeServlet servlet;
+
+    @BeforeEach
+    void setUp() {
+        Fakes.Node node = new Fakes.Node();
+        servlet = new NodeServlet();
+        servlet.localNode = node;
+        servlet.registry = Fakes.Registry.standard();
+        servlet.mesh = Fakes.FakeMesh.standard(node);
+        servlet.routing = new Fakes.Routing();
+        servlet.transport = new Fakes.Transport();
+    }
+
+    @Test
+    void shouldBeUpWithEveryService() throws Exception {
+        FakeHttp.Result r = FakeHttp.get("/health").call(servlet);
+        assertEquals(200, r.status());
+        assertEquals("up", r.json().get("status").asText());
+        assertEquals("{\"local_node\":\"up\",\"device_registry\":\"up\",\"mesh\":\"up\",\"routing\":\"up\","
+                + "\"transport\":\"up\"}", r.json().get("checks").toString());
+    }
+
+    @Test
+    void shouldBeDownWith503WhileAServiceIsMissing() throws Exception {
+        servlet.mesh = null;
+        FakeHttp.Result r = FakeHttp.get("/health").call(servlet);
+        assertEquals(503, r.status());
+        assertEquals("down", r.json().get("status").asText());
+        assertEquals("down", r.json().get("checks").get("mesh").asText());
+        assertEquals("up", r.json().get("checks").get("routing").asText());
+        NodeServlet empty = new NodeServlet();
+        r = FakeHttp.get("/health").call(empty);
+        assertEquals(503, r.status());
+        assertEquals("down", r.json().get("checks").get("local_node").asText());
+    }
+
+    @Test
+    void shouldDescribeTheNode() throws Exception {
+        FakeHttp.Result r = FakeHttp.get("/node/info").call(servlet);
+        assertEquals(200, r.status(), r::toString);
+        JsonNode j = r.json();
+        assertEquals(Fakes.LOCAL_ID.toString(), j.get("uuid").asText());
+        assertEquals("alpha", j.get("name").asText());
+        assertEquals("alpha.local", j.get("hostname").asText());
+        assertEquals("0.1.0", j.get("version").asText());
+        assertEquals(7474, j.get("http_port").asInt());
+        assertEquals(7475, j.get("udp_port").asInt());
+        assertEquals(7476, j.get("tcp_port").asInt());
+        assertTrue(j.get("uptime_seconds").asLong() >= 42);
+        assertEquals(3, j.get("local_devices").asInt());
+        assertEquals(5, j.get("total_devices").asInt());
+        assertEquals("mutex", j.get("strategy").asText());
+        assertEquals(11, j.size());
+    }
+
+    @Test
+    void shouldAnswer503ForInfoWithoutTheNode() throws Exception {
+        servlet.localNode = null;
+        FakeHttp.Result r = FakeHttp.get("/node/info").call(servlet);
+        assertEquals(503, r.status());
+        assertTrue(r.error().startsWith("not ready"));
+    }
+
+    @Test
+    void shouldAnswer404And405() throws Exception {
+        assertEquals(404, FakeHttp.get("/node/infos").call(servlet).status());
+        assertEquals(404, FakeHttp.get("/node").call(servlet).status());
+        FakeHttp.Result r = FakeHttp.post("/health", "{}").call(servlet);
+        assertEquals(405, r.status());
+        assertEquals("GET, HEAD, OPTIONS", r.header("Allow"));
+    }
+}
