@@ -1,5 +1,6 @@
 package org.midimesh.devices.internal;
 
+import org.midimesh.api.test.TestLocalNode;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -57,7 +58,7 @@ class LocalDeviceRegistryTest {
     private final NodeId nodeId = NodeId.random();
 
     private LocalDeviceRegistry registry() {
-        return new LocalDeviceRegistry(new TestNode(nodeId, "studio", dataDir));
+        return new LocalDeviceRegistry(TestLocalNode.of(nodeId, "studio", dataDir));
     }
 
     /** Records every event with a copy of what it carried. */

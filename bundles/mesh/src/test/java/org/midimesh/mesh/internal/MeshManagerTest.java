@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.annotation.Annotation;
-import java.lang.reflect.Proxy;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -39,6 +36,8 @@ import org.midimesh.api.devices.DeviceRegistry;
 import org.midimesh.api.devices.LocalDevice;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.midi.MidiMessage;
+import org.midimesh.api.test.Configs;
+import org.midimesh.api.test.TestLocalNode;
 import org.midimesh.api.transport.DataFrame;
 
 @Timeout(10)
@@ -81,30 +80,9 @@ class MeshManagerTest {
         @Override public void close() { closed = true; state = ConnectionState.DISCONNECTED; }
     }
 
-    @SuppressWarnings("unchecked")
-    static <A extends Annotation> A defaults(Class<A> type) {
-        return (A) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
-                (p, m, a) -> m.getDefaultValue());
-    }
-
     @BeforeEach
     void setUp() {
-        LocalNode local = new LocalNode() {
-            @Override public NodeId id() { return LOCAL; }
-            @Override public String name() { return "local"; }
-            @Override public String hostname() { return "host"; }
-            @Override public String version() { return "0.1.0"; }
-            @Override public String bindAddress() { return "127.0.0.1"; }
-            @Override public int httpPort() { return 7001; }
-            @Override public int udpPort() { return 7002; }
-            @Override public int tcpPort() { return 7003; }
-            @Override public String defaultStrategy() { return "fake"; }
-            @Override public Path dataDir() { return Path.of("."); }
-            @Override public Instant startedAt() { return Instant.EPOCH; }
-            @Override public Optional<String> adminToken() { return Optional.empty(); }
-            @Override public List<String> staticPeers() { return List.of(); }
-            @Override public String discovery() { return "none"; }
-        };
+        LocalNode local = TestLocalNode.of(LOCAL, "local", Path.of("target"));
         ConnectionPool pool = new ConnectionPool() {
             @Override public boolean add(NodeId p, NetworkConnection c) { return poolMap.putIfAbsent(p, c) == null; }
             @Override public Optional<NetworkConnection> get(NodeId p) { return Optional.ofNullable(poolMap.get(p)); }
@@ -136,7 +114,7 @@ class MeshManagerTest {
             @Override public void send(int id, List<MidiMessage> m) { }
             @Override public void play(int id, List<MidiMessage> m, NodeId s) { }
         };
-        mesh = new MeshManager(local, pool, link, devices, defaults(MeshConfig.class));
+        mesh = new MeshManager(local, pool, link, devices, Configs.defaults(MeshConfig.class));
         ConnectionStrategy fake = new ConnectionStrategy() {
             @Override public String name() { return "fake"; }
             @Override public NetworkConnection create(ConnectionContext c) { return new FakeConnection(c); }
@@ -168,11 +146,7 @@ class MeshManagerTest {
         assertEquals("127.0.0.9", c.context.host());
         assertEquals(7011, c.context.httpPort());
         assertEquals(2, mesh.remoteDevices().size());
-        assertEquals(Mesh_PeerSourceInbound(), mesh.peers().get(0).source().wireName());
-    }
-
-    private static String Mesh_PeerSourceInbound() {
-        return "inbound";
+        assertEquals("inbound", mesh.peers().get(0).source().wireName());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.midimesh.routing.internal;
 
+import org.midimesh.api.test.TestLocalNode;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
@@ -23,7 +24,7 @@ final class RouterFixture {
     static final NodeId STRANGER = NodeId.parse("33333333-3333-3333-3333-333333333333");
 
     final Path dataDir;
-    final FakeLocalNode node;
+    final TestLocalNode node;
     final FakeDeviceRegistry devices = new FakeDeviceRegistry();
     final FakeMesh mesh = new FakeMesh();
     final FakeConnection peer;
@@ -33,7 +34,7 @@ final class RouterFixture {
 
     RouterFixture(Path dataDir) {
         this.dataDir = dataDir;
-        this.node = new FakeLocalNode(LOCAL, dataDir);
+        this.node = TestLocalNode.of(LOCAL, "test-node", dataDir);
         in1 = devices.add(1, DeviceType.INPUT);
         in2 = devices.add(2, DeviceType.INPUT);
         devices.add(11, DeviceType.OUTPUT);

@@ -1,5 +1,6 @@
 package org.midimesh.driver.virtual.internal;
 
+import org.midimesh.api.test.TestLocalNode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -43,7 +44,7 @@ class VirtualMidiDriverTest {
     Path dataDir;
 
     private VirtualMidiDriver driver() {
-        return new VirtualMidiDriver(new TestNode("studio", dataDir));
+        return new VirtualMidiDriver(TestLocalNode.of("studio", dataDir));
     }
 
     private static List<String> names(MidiDriver d) {
@@ -281,7 +282,7 @@ class VirtualMidiDriverTest {
 
     @Test
     void shouldUseTheSmallerLogCapacityOfTheTestConstructor() {
-        VirtualMidiDriver d = new VirtualMidiDriver(new TestNode("studio", dataDir), 4, Clock.systemUTC());
+        VirtualMidiDriver d = new VirtualMidiDriver(TestLocalNode.of("studio", dataDir), 4, Clock.systemUTC());
         MidiPort out = d.ports().get(1);
         List<MidiMessage> ten = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
