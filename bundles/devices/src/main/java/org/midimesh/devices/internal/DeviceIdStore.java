@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.midimesh.common.AtomicFiles;
 import org.midimesh.api.DeviceInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -12,6 +12,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.midimesh.common.NamedThreadFactory;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.ConnectionPool;
 import org.midimesh.api.connection.ConnectionState;

@@ -14,8 +14,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
+import org.midimesh.common.NamedThreadFactory;
 import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.LocalNode;
 import org.midimesh.api.NodeId;
@@ -117,13 +117,8 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
         this.config = config;
         this.handshaker = new HttpHandshaker(this::localHandshake, Duration.ofMillis(config.handshake_connect_timeout_ms()),
                 Duration.ofMillis(config.handshake_timeout_ms()));
-        AtomicInteger n = new AtomicInteger();
-        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(2, r -> {
-            Thread t = new Thread(r, "midimesh-mesh-" + n.incrementAndGet());
-            t.setDaemon(true);
-            t.setUncaughtExceptionHandler((th, e) -> LOG.error("uncaught in {}", th.getName(), e));
-            return t;
-        });
+        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(2,
+                new NamedThreadFactory("midimesh-mesh", true));
         s.setRemoveOnCancelPolicy(true);
         this.scheduler = s;
         for (String p : local.staticPeers()) {

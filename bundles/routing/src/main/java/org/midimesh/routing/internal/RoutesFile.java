@@ -18,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import org.midimesh.common.AtomicFiles;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.midi.MessageType;
 import org.midimesh.api.routing.RouteEndpoint;
@@ -135,48 +136,14 @@ final class RoutesFile {
             array.add(toJson(r));
         }
         byte[] bytes = mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, TEMP_PREFIX, TEMP_SUFFIX);
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException | RuntimeException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
-        }
-        syncDirectory();
-    }
-
-    /** Makes the rename itself durable. Not every platform can open a directory (Windows cannot): best effort. */
-    private void syncDirectory() {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("cannot fsync directory {}: {}", dir, e.toString());
-        }
+        AtomicFiles.write(file, bytes);
     }
 
     private void deleteStaleTempFiles() {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        try (DirectoryStream<Path> stale = Files.newDirectoryStream(dir, TEMP_PREFIX + "*" + TEMP_SUFFIX)) {
-            for (Path p : stale) {
-                if (p.getFileName().toString().startsWith(CORRUPT_PREFIX)) {
-                    continue;
-                }
-                Files.deleteIfExists(p);
-                LOG.info("deleted {} left by an interrupted write", p);
+        try {
+            int n = AtomicFiles.deleteStaleTemps(file);
+            if (n > 0) {
+                LOG.info("deleted {} temp file(s) in {} left by an interrupted write", n, dir);
             }
         } catch (IOException e) {
             LOG.warn("cannot clean temp files in {}: {}", dir, e.toString());

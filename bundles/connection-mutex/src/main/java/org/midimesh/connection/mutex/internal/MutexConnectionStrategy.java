@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.midimesh.common.NamedThreadFactory;
 import org.midimesh.api.connection.ConnectionContext;
 import org.midimesh.api.connection.ConnectionStrategy;
 import org.midimesh.api.connection.NetworkConnection;

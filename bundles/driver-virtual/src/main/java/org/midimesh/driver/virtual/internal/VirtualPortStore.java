@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.midimesh.common.AtomicFiles;
 import org.midimesh.api.DeviceType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

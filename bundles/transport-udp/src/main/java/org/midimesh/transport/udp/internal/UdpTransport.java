@@ -25,6 +25,7 @@ import org.midimesh.api.connection.PeerLink;
 import org.midimesh.api.transport.DataFrame;
 import org.midimesh.api.transport.DatagramListener;
 import org.midimesh.api.transport.TransportStats;
+import org.midimesh.common.NamedThreadFactory;
 import org.midimesh.transport.udp.internal.DecodeResult.Decoded;
 import org.midimesh.transport.udp.internal.DecodeResult.Malformed;
 import org.osgi.service.component.annotations.Activate;
@@ -186,7 +187,7 @@ public final class UdpTransport implements PeerLink, TransportStats {
         if (!state.compareAndSet(State.BOUND, State.RUNNING)) {
             throw new IllegalStateException("transport on " + bindText + " is " + state.get() + ", cannot start");
         }
-        Thread t = new NamedThreadFactory(RX_THREAD_NAME, e -> rxFailure = e).newThread(this::receiveLoop);
+        Thread t = new NamedThreadFactory(RX_THREAD_NAME, false, e -> rxFailure = e).newThread(this::receiveLoop);
         rxThread = t;
         try {
             t.start();

@@ -1,28 +1,36 @@
-package org.midimesh.heartbeat.internal;
+package org.midimesh.common;
 
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes the named daemon threads of this bundle. With {@code numbered} the names are {@code <prefix>-1},
+ * Makes named daemon threads ({@code midimesh-<role>}). With {@code numbered} the names are {@code <prefix>-1},
  * {@code <prefix>-2}, ...; otherwise every thread is called {@code <prefix>}. An uncaught exception is logged at ERROR
- * with the thread name. Thread-safe.
+ * with the thread name and handed to {@code onUncaught}, so the owner can report itself unhealthy. Thread-safe.
  */
-final class NamedThreadFactory implements ThreadFactory {
+public final class NamedThreadFactory implements ThreadFactory {
 
     private static final Logger LOG = LoggerFactory.getLogger(NamedThreadFactory.class);
 
     private final String prefix;
     private final boolean numbered;
+    private final Consumer<Throwable> onUncaught;
     // Only incremented (getAndIncrement); its value orders nothing, it just makes names unique.
     private final AtomicInteger next = new AtomicInteger(1);
 
-    NamedThreadFactory(String prefix, boolean numbered) {
+    public NamedThreadFactory(String prefix, boolean numbered) {
+        this(prefix, numbered, e -> {
+        });
+    }
+
+    public NamedThreadFactory(String prefix, boolean numbered, Consumer<Throwable> onUncaught) {
         this.prefix = prefix;
         this.numbered = numbered;
+        this.onUncaught = onUncaught;
     }
 
     @Override
@@ -30,8 +38,10 @@ final class NamedThreadFactory implements ThreadFactory {
         String name = numbered ? prefix + "-" + next.getAndIncrement() : prefix;
         Thread t = new Thread(r, name);
         t.setDaemon(true);
-        t.setUncaughtExceptionHandler(
-                (thread, e) -> LOG.error("uncaught exception in thread {}", thread.getName(), e));
+        t.setUncaughtExceptionHandler((thread, e) -> {
+            LOG.error("uncaught exception in thread {}; it has stopped", thread.getName(), e);
+            onUncaught.accept(e);
+        });
         return t;
     }
 }
