@@ -102,8 +102,9 @@ public final class Main {
         System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", "debug".equals(level) ? "info" : "warn");
     }
 
+    /** Everything the launcher gives Felix: the platform settings plus {@link #nodeProperties}. */
     static Map<String, String> frameworkProperties(Options o, Path dataDir) {
-        Map<String, String> p = new HashMap<>();
+        Map<String, String> p = new HashMap<>(nodeProperties(o, dataDir));
         p.put(Constants.FRAMEWORK_STORAGE, dataDir.resolve("cache").resolve("felix").toString());
         p.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         // Logging comes from this class path (slf4j-simple): bundles import org.slf4j from the system bundle.
@@ -111,10 +112,28 @@ public final class Main {
         p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",", "org.slf4j;" + slf4j,
                 "org.slf4j.event;" + slf4j, "org.slf4j.helpers;" + slf4j, "org.slf4j.spi;" + slf4j));
         p.put("felix.log.level", "1");
+        return p;
+    }
+
+    /**
+     * The framework properties that configure the node itself: HTTP, hot deploy and every command-line option as
+     * {@code midimesh.config.<attribute>} (the node bundle turns those into ConfigAdmin configuration). Public so that
+     * the in-framework tests boot the node exactly as the launcher does.
+     */
+    public static Map<String, String> nodeProperties(Options o, Path dataDir) {
+        Map<String, String> p = new HashMap<>();
         p.put("org.osgi.service.http.port", Integer.toString(o.httpPort()));
         p.put("org.apache.felix.http.host", o.bind());
         p.put("org.apache.felix.http.jetty.sendServerHeader", "false");
         p.put("org.apache.felix.http.name", "midimesh");
+        // Felix FileInstall watches <data-dir>/deploy: a bundle copied there is installed and started, deleting it
+        // uninstalls it. (<data-dir>/etc is watched for .cfg/.config files through a second watcher that the node
+        // bundle configures.)
+        p.put("felix.fileinstall.dir", dataDir.resolve("deploy").toString());
+        p.put("felix.fileinstall.poll", "500");
+        p.put("felix.fileinstall.noInitialDelay", "true");
+        p.put("felix.fileinstall.filter", ".*\\.jar");
+        p.put("felix.fileinstall.log.level", "2");
         String c = "midimesh.config.";
         p.put(c + "http_port", Integer.toString(o.httpPort()));
         p.put(c + "udp_port", Integer.toString(o.udpPort()));

@@ -134,14 +134,25 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
             policy = ReferencePolicy.DYNAMIC)
     void bindStrategy(ConnectionStrategy s, Map<String, Object> props) {
         strategies.put(s.name(), s);
+        // SCR binds dynamic references after the constructor ran: peers added before now wait for a strategy.
+        submit(this::dialAll);
+    }
+
+    /** Dials every known address that has no connection yet. On the scheduler. */
+    private void dialAll() {
+        List<String> keys;
+        synchronized (peers) {
+            keys = new ArrayList<>(peers.keySet());
+        }
+        keys.forEach(this::dial);
     }
 
     void unbindStrategy(ConnectionStrategy s, Map<String, Object> props) {
         strategies.remove(s.name(), s);
     }
 
-    /** The default strategy if it is there, else mutex, else any. */
-    private ConnectionStrategy strategy() {
+    /** The default strategy if it is there, else mutex, else any; null when none is bound (yet). */
+    private ConnectionStrategy strategyOrNull() {
         ConnectionStrategy s = strategies.get(local.defaultStrategy());
         if (s == null) {
             s = strategies.get("mutex");
@@ -149,6 +160,11 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
         if (s == null && !strategies.isEmpty()) {
             s = strategies.values().iterator().next();
         }
+        return s;
+    }
+
+    private ConnectionStrategy strategy() {
+        ConnectionStrategy s = strategyOrNull();
         if (s == null) {
             throw new IllegalStateException("no connection strategy is available");
         }
@@ -254,23 +270,45 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
 
     /** Connects to the address unless it is already connected or connecting. On the scheduler. */
     private void dial(String key) {
-        NetworkConnection toConnect = null;
+        NetworkConnection toConnect;
+        String host;
+        int port;
+        NodeId nodeId;
         synchronized (peers) {
             PeerEntry e = peers.get(key);
             if (e == null) {
                 return;
             }
-            if (e.nodeId != null) {
-                Optional<NetworkConnection> c = pool.get(e.nodeId);
-                if (c.isPresent()) {
-                    toConnect = c.get();
+            toConnect = e.probe;
+            host = e.host;
+            port = e.port;
+            nodeId = e.nodeId;
+        }
+        if (nodeId != null) {
+            NetworkConnection known = pool.get(nodeId).orElse(null);
+            if (known != null) {
+                toConnect = known;
+            }
+        }
+        if (toConnect == null) {
+            if (strategyOrNull() == null) {
+                LOG.debug("no connection strategy yet; {} is dialled once one is bound", key);
+                return;
+            }
+            NetworkConnection fresh = newConnection(host, port);
+            synchronized (peers) {
+                PeerEntry e = peers.get(key);
+                if (e != null && e.probe == null) {
+                    e.probe = fresh;
                 }
+                toConnect = e == null ? null : e.probe;
+            }
+            if (toConnect != fresh) {
+                fresh.removeListener(listener);
+                fresh.close();
             }
             if (toConnect == null) {
-                if (e.probe == null) {
-                    e.probe = newConnection(e.host, e.port);
-                }
-                toConnect = e.probe;
+                return;
             }
         }
         ConnectionState s = toConnect.getState();

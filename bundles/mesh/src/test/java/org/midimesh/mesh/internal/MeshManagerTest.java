@@ -48,6 +48,8 @@ class MeshManagerTest {
 
     final List<String> linkCalls = new CopyOnWriteArrayList<>();
     final Map<NodeId, NetworkConnection> poolMap = new ConcurrentHashMap<>();
+    final List<FakeConnection> created = new CopyOnWriteArrayList<>();
+    ConnectionStrategy fake;
     MeshManager mesh;
 
     /** A connection that only records: enough to see what the mesh asks of it. */
@@ -115,9 +117,13 @@ class MeshManagerTest {
             @Override public void play(int id, List<MidiMessage> m, NodeId s) { }
         };
         mesh = new MeshManager(local, pool, link, devices, Configs.defaults(MeshConfig.class));
-        ConnectionStrategy fake = new ConnectionStrategy() {
+        fake = new ConnectionStrategy() {
             @Override public String name() { return "fake"; }
-            @Override public NetworkConnection create(ConnectionContext c) { return new FakeConnection(c); }
+            @Override public NetworkConnection create(ConnectionContext c) {
+                FakeConnection f = new FakeConnection(c);
+                created.add(f);
+                return f;
+            }
         };
         mesh.bindStrategy(fake, Map.of());
     }
@@ -189,5 +195,17 @@ class MeshManagerTest {
                 () -> mesh.addPeer("", 7011, org.midimesh.api.mesh.Mesh.PeerSource.API));
         assertThrows(IllegalArgumentException.class,
                 () -> mesh.addPeer("h", 70000, org.midimesh.api.mesh.Mesh.PeerSource.API));
+    }
+
+    @Test
+    void shouldDialPeersAddedBeforeAStrategyIsBoundOnceOneIs() {
+        mesh.unbindStrategy(fake, Map.of());
+        mesh.addPeer("127.0.0.1", 7011, org.midimesh.api.mesh.Mesh.PeerSource.STATIC);
+        mesh.addPeer("127.0.0.2", 7011, org.midimesh.api.mesh.Mesh.PeerSource.STATIC);
+        mesh.bindStrategy(fake, Map.of());
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> created.size() == 2
+                && created.stream().allMatch(c -> c.getState() == ConnectionState.CONNECTING));
+        assertEquals(java.util.Set.of("127.0.0.1", "127.0.0.2"),
+                created.stream().map(c -> c.context.host()).collect(java.util.stream.Collectors.toSet()));
     }
 }

@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 public final class CommandLineConfiguration {
 
     static final String PREFIX = "midimesh.config.";
+    static final String FILEINSTALL_FACTORY_PID = "org.apache.felix.fileinstall";
     private static final Logger LOG = LoggerFactory.getLogger(CommandLineConfiguration.class);
 
     @Activate
@@ -40,6 +41,25 @@ public final class CommandLineConfiguration {
         Configuration c = configAdmin.getConfiguration(NodeConfig.PID, "?");
         if (!sameAs(c.getProperties(), props)) {
             c.update(props);
+        }
+        watchEtc(configAdmin, java.nio.file.Path.of((String) props.get(property("data_dir"))).resolve("etc"));
+    }
+
+    /**
+     * Asks Felix FileInstall (a named factory configuration, so restarts do not add more) to watch
+     * {@code <data-dir>/etc} for {@code .cfg} and {@code .config} files, load them into ConfigAdmin and write changes
+     * made through ConfigAdmin back to them.
+     */
+    private static void watchEtc(ConfigurationAdmin configAdmin, java.nio.file.Path etc) throws IOException {
+        Hashtable<String, Object> w = new Hashtable<>();
+        w.put("felix.fileinstall.dir", etc.toString());
+        w.put("felix.fileinstall.filter", ".*\\.(cfg|config)");
+        w.put("felix.fileinstall.poll", 1000L);
+        w.put("felix.fileinstall.noInitialDelay", "true");
+        w.put("felix.fileinstall.enableConfigSave", "true");
+        Configuration watcher = configAdmin.getFactoryConfiguration(FILEINSTALL_FACTORY_PID, "etc", "?");
+        if (!sameAs(watcher.getProperties(), w)) {
+            watcher.update(w);
         }
     }
 

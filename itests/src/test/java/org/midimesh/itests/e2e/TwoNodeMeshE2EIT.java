@@ -1,0 +1,176 @@
+package org.midimesh.itests.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * Two nodes, B started with {@code --peer A}: both see each other connected, each lists the other's devices, and a
+ * route carries a batch of 1,000 control changes from A's input to B's output. One pair serves the whole class: the
+ * tests only read the mesh, and the route test uses devices no other test of the class touches.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(NodeLogsOnFailure.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class TwoNodeMeshE2EIT {
+
+    private Cluster cluster;
+    private MidiMeshProcess a;
+    private MidiMeshProcess b;
+
+    @BeforeAll
+    @Timeout(value = 150, unit = TimeUnit.SECONDS)
+    void startPair() {
+        cluster = new Cluster(TwoNodeMeshE2EIT.class);
+        a = cluster.start("e2e-a");
+        b = cluster.start("e2e-b", "--peer", a.peerAddress());
+    }
+
+    @AfterAll
+    void stopPair() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void readyLineIsTheOnlyStdoutLineAndNamesActualPorts() {
+        for (MidiMeshProcess n : List.of(a, b)) {
+            assertEquals(List.of(n.readyLine()), n.stdout(), () -> n + " stdout");
+            assertTrue(n.httpPort() > 0 && n.udpPort() > 0 && n.tcpPort() > 0, n::readyLine);
+            assertEquals("mutex", n.strategy(), n::readyLine);
+            JsonNode info = n.getJson("/node/info").json();
+            assertEquals(n.uuid(), E2E.lower(info.path("uuid")), () -> "/node/info of " + n + ": " + info);
+            assertEquals(n.spec().name(), info.path("name").asText(), () -> "/node/info of " + n + ": " + info);
+            assertEquals(n.httpPort(), info.path("http_port").asInt(), () -> "/node/info of " + n + ": " + info);
+            assertEquals(n.udpPort(), info.path("udp_port").asInt(), () -> "/node/info of " + n + ": " + info);
+            assertEquals(n.tcpPort(), info.path("tcp_port").asInt(), () -> "/node/info of " + n + ": " + info);
+        }
+    }
+
+    @Test
+    void eachNodeKeepsItsOwnIdInItsOwnDataDir() throws IOException {
+        assertNotEquals(a.uuid(), b.uuid(), "two nodes, two ids");
+        for (MidiMeshProcess n : List.of(a, b)) {
+            Path dir = n.spec().dataDir();
+            try (Stream<Path> files = Files.walk(dir)) {
+                List<Path> withId = files.filter(Files::isRegularFile)
+                        .filter(f -> !dir.relativize(f).startsWith("cache"))
+                        .filter(f -> E2E.read(f).toLowerCase(Locale.ROOT).contains(n.uuid()))
+                        .toList();
+                assertFalse(withId.isEmpty(), () -> n + ": the node id is kept in --data-dir " + dir);
+            }
+        }
+    }
+
+    @Test
+    void bothNodesSeeEachOtherConnectedWithin10s() {
+        E2E.await("a and b connected to each other", Duration.ofSeconds(10)).untilAsserted(() -> {
+            E2E.assertConnectedExactly(a, b);
+            E2E.assertConnectedExactly(b, a);
+        });
+        JsonNode entry = E2E.meshEntries(a, b.uuid()).get(0);
+        assertEquals(b.spec().name(), entry.path("name").asText(), () -> "a's entry for b: " + entry);
+        assertEquals(b.udpPort(), entry.path("udp_port").asInt(), () -> "a's entry for b: " + entry);
+    }
+
+    @Test
+    void eachNodeListsTheOtherNodesTwoDevices() {
+        E2E.await("each node lists the other's devices", Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertListsLocalAndRemote(a, b);
+            assertListsLocalAndRemote(b, a);
+        });
+    }
+
+    private static void assertListsLocalAndRemote(MidiMeshProcess observer, MidiMeshProcess peer) {
+        MidiMeshProcess.Response r = observer.getJson("/midi/devices");
+        assertEquals(200, r.status(), r::toString);
+        List<JsonNode> local = new ArrayList<>();
+        List<JsonNode> remote = new ArrayList<>();
+        for (JsonNode d : r.path("devices")) {
+            if (d.path("is_local").asBoolean(false)) {
+                local.add(d);
+            } else {
+                remote.add(d);
+            }
+        }
+        assertDevice(local, 1, observer.spec().name() + " In", "input", observer, r);
+        assertDevice(local, 2, observer.spec().name() + " Out", "output", observer, r);
+        assertEquals(2, remote.size(), () -> observer + " should list exactly " + peer + "'s 2 devices: " + r);
+        assertDevice(remote, 1, peer.spec().name() + " In", "input", peer, r);
+        assertDevice(remote, 2, peer.spec().name() + " Out", "output", peer, r);
+    }
+
+    private static void assertDevice(List<JsonNode> devices, int id, String name, String type, MidiMeshProcess owner,
+            MidiMeshProcess.Response all) {
+        List<JsonNode> match = devices.stream().filter(d -> d.path("id").asInt(-1) == id
+                && owner.uuid().equalsIgnoreCase(d.path("owner_node").asText())).toList();
+        assertEquals(1, match.size(), () -> "one device " + id + " of " + owner + " expected: " + all);
+        JsonNode d = match.get(0);
+        assertEquals(name, d.path("name").asText(), () -> "device " + d);
+        assertEquals(type, d.path("type").asText(), () -> "device " + d);
+        assertEquals(owner.spec().name(), d.path("owner_name").asText(), () -> "device " + d);
+    }
+
+    @Test
+    void routeCarriesOneThousandControlChangesInOrder() {
+        // The route needs b's output in a's device list.
+        E2E.await("a lists b's devices", Duration.ofSeconds(10)).untilAsserted(() -> assertListsLocalAndRemote(a, b));
+        MidiMeshProcess.Response route = a.postJson("/routing/routes", E2E.routeBody("local", 1, b.uuid(), 2));
+        assertEquals(201, route.status(), () -> "POST /routing/routes: " + route);
+        assertFalse(route.path("route_id").asText("").isEmpty(), () -> "route without route_id: " + route);
+
+        long before = E2E.receivedTotal(b, 2);
+        // 1,000 distinct control changes: controller i / 128 (0..7), value i % 128, so order is checkable.
+        List<String> sent = new ArrayList<>();
+        HexFormat hex = HexFormat.of();
+        for (int i = 0; i < 1000; i++) {
+            sent.add("b0 " + hex.toHexDigits((byte) (i / 128)) + " " + hex.toHexDigits((byte) (i % 128)));
+        }
+        MidiMeshProcess.Response accepted = a.postJson("/midi/devices/1/send", E2E.sendBody(sent));
+        assertEquals(202, accepted.status(), () -> "send: " + accepted);
+        assertEquals(1000, accepted.path("accepted").asInt(-1), () -> "send: " + accepted);
+
+        E2E.await("b's output played 1,000 messages", Duration.ofSeconds(10))
+                .untilAsserted(() -> assertEquals(before + 1000, E2E.receivedTotal(b, 2), "total on b:2"));
+
+        List<E2E.Received> got = E2E.receivedAfter(b, 2, before, 1000);
+        assertEquals(1000, got.size(), "messages on b:2 after " + before);
+        List<String> data = got.stream().map(r -> E2E.normHex(r.data())).toList();
+        List<String> expected = sent.stream().map(E2E::normHex).toList();
+        for (int i = 0; i < expected.size(); i++) {
+            int at = i;
+            assertEquals(expected.get(i), data.get(i), () -> "message " + at + " on b:2 (sent " + expected.subList(
+                    Math.max(0, at - 3), Math.min(expected.size(), at + 3)) + ", got " + data.subList(
+                    Math.max(0, at - 3), Math.min(data.size(), at + 3)) + ")");
+        }
+        long lastSeq = before;
+        for (E2E.Received r : got) {
+            assertEquals(a.uuid(), r.sourceNode(), () -> "source_node of " + r);
+            assertTrue(r.seq() > lastSeq, () -> "seq must grow: " + r);
+            assertTrue(r.receivedAtUs() > 0, () -> "received_at_us of " + r);
+            lastSeq = r.seq();
+        }
+    }
+}
