@@ -111,7 +111,7 @@ public final class Main {
         String slf4j = "version=\"2.0.17\"";
         p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",", "org.slf4j;" + slf4j,
                 "org.slf4j.event;" + slf4j, "org.slf4j.helpers;" + slf4j, "org.slf4j.spi;" + slf4j));
-        p.put("felix.log.level", "1");
+        p.put("felix.log.level", "2");
         return p;
     }
 
@@ -133,7 +133,9 @@ public final class Main {
         p.put("felix.fileinstall.poll", "500");
         p.put("felix.fileinstall.noInitialDelay", "true");
         p.put("felix.fileinstall.filter", ".*\\.jar");
+        // FileInstall logs to stdout unless told to use java.util.logging (stderr): stdout is for the ready line.
         p.put("felix.fileinstall.log.level", "2");
+        p.put("felix.fileinstall.log.default", "jul");
         String c = "midimesh.config.";
         p.put(c + "http_port", Integer.toString(o.httpPort()));
         p.put(c + "udp_port", Integer.toString(o.udpPort()));
@@ -153,7 +155,11 @@ public final class Main {
     private static int boot(Options options, Path dataDir, PrintStream out, PrintStream err) {
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"));
-        Framework framework = factory.newFramework(frameworkProperties(options, dataDir));
+        Map<String, Object> config = new HashMap<>(frameworkProperties(options, dataDir));
+        // Felix's own messages go to stderr through SLF4J; by default it prints them on stdout.
+        config.put("felix.log.logger", new FelixLog());
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        Framework framework = factory.newFramework((Map) config);
         try {
             framework.init();
             installEmbeddedBundles(framework.getBundleContext());
