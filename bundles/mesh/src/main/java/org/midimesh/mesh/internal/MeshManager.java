@@ -128,6 +128,10 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
         }
         LOG.info("mesh activated: node {}, {} static peer(s), default strategy {}", local.id(),
                 local.staticPeers().size(), local.defaultStrategy());
+        if ("mdns".equals(local.discovery())) {
+            LOG.warn("mDNS discovery is not in this version yet: peers are found only through --peer and "
+                    + "POST /network/peers");
+        }
     }
 
     @Reference(service = ConnectionStrategy.class, cardinality = ReferenceCardinality.AT_LEAST_ONE,
