@@ -94,6 +94,29 @@ class NodeLifecycleE2EIT {
         assertDelivers(a, b, 0x20);
     }
 
+    @Test
+    void routesSurviveAKillAndRestartOfTheNodeThatHoldsThem() {
+        E2E.await("a lists b's devices", Duration.ofSeconds(10)).untilAsserted(() -> assertTrue(
+                hasRemoteOutput(a, b), "a lists b:2"));
+        MidiMeshProcess.Response created = a.postJson("/routing/routes", E2E.routeBody("local", 1, b.uuid(), 2));
+        assertEquals(201, created.status(), () -> "POST /routing/routes: " + created);
+        String id = created.path("route_id").asText();
+
+        a.sigkill();
+        MidiMeshProcess old = a;
+        a = cluster.restart(old);
+        assertEquals(old.uuid(), a.uuid(), "the same data dir keeps the node id");
+
+        MidiMeshProcess.Response kept = a.getJson("/routing/routes/" + id);
+        assertEquals(200, kept.status(), () -> "the route survived the kill: " + kept);
+        assertEquals(b.uuid(), E2E.lower(kept.path("destination").path("node_id")), kept::toString);
+        assertEquals(2, kept.path("destination").path("device_id").asInt(), kept::toString);
+        assertEquals(1, a.getJson("/routing/routes").path("total").asInt(), "exactly the one route");
+        E2E.await("the restarted a is connected to b again", Duration.ofSeconds(20))
+                .untilAsserted(() -> E2E.assertConnectedExactly(a, b));
+        assertDelivers(a, b, 0x30);
+    }
+
     private static boolean hasRemoteOutput(MidiMeshProcess observer, MidiMeshProcess peer) {
         MidiMeshProcess.Response r = observer.getJson("/midi/devices");
         assertEquals(200, r.status(), r::toString);

@@ -54,6 +54,31 @@ class TwoNodeMeshE2EIT {
         }
     }
 
+    /** interface.md: device lists seen by a peer follow changes within 2 s. */
+    @Test
+    void aPeerSeesANewVirtualPortAndItsRemovalWithin2s() {
+        MidiMeshProcess.Response made = a.postJson("/midi/virtual-ports",
+                "{\"name\": \"e2e follow\", \"type\": \"output\"}");
+        assertEquals(201, made.status(), () -> "POST /midi/virtual-ports: " + made);
+        int id = made.path("id").asInt();
+        E2E.await("b lists a's new port", Duration.ofSeconds(2)).untilAsserted(() -> assertTrue(
+                lists(b, a.uuid(), id, "e2e follow"), "b's /midi/devices has a:" + id));
+        MidiMeshProcess.Response gone = a.delete("/midi/virtual-ports/" + id);
+        assertEquals(200, gone.status(), () -> "DELETE /midi/virtual-ports/" + id + ": " + gone);
+        E2E.await("b drops a's deleted port", Duration.ofSeconds(2)).untilAsserted(() -> assertFalse(
+                lists(b, a.uuid(), id, "e2e follow"), "b's /midi/devices still has a:" + id));
+    }
+
+    private static boolean lists(MidiMeshProcess observer, String owner, int id, String name) {
+        for (JsonNode d : observer.getJson("/midi/devices").json().path("devices")) {
+            if (owner.equals(E2E.lower(d.path("owner_node"))) && d.path("id").asInt() == id
+                    && name.equals(d.path("name").asText())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Test
     void readyLineIsTheOnlyStdoutLineAndNamesActualPorts() {
         for (MidiMeshProcess n : List.of(a, b)) {
