@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * The mesh fills that context timeout from this component's {@code timeout_ms} (same PID); this component uses
  * {@code timeout_ms} itself only to count and log silent peers ({@link #getTimeoutsDetected()}). With the defaults a
- * peer that dies silently is FAILED within timeout + check period = 3.25 s.
+ * peer that dies silently is FAILED within timeout + check period = 3.1 s.
  * <p>It iterates over {@link ConnectionPool#all()} snapshots, so it never calls out while the pool lock is held. A
  * failure with one connection is caught, logged and does not stop the others or later ticks. Thread-safe.
  */
@@ -49,7 +49,7 @@ public final class HeartbeatMonitor {
 
     public static final String PID = "org.midimesh.heartbeat";
     static final long DEFAULT_INTERVAL_MS = 1000;
-    static final long DEFAULT_CHECK_PERIOD_MS = 250;
+    static final long DEFAULT_CHECK_PERIOD_MS = 100;
     static final long DEFAULT_TIMEOUT_MS = 3000;
     static final long SHUTDOWN_TIMEOUT_MS = 2000;
     static final String THREAD_NAME = "midimesh-heartbeat";
