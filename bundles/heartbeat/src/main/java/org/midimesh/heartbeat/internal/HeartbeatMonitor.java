@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * <li>every {@code check_period_ms} calls {@link NetworkConnection#checkHeartbeat()} on every CONNECTED connection,
  * which marks a peer FAILED once it has been silent longer than its {@code ConnectionContext.heartbeatTimeout()}.</li>
  * </ul>
- * The mesh fills that context timeout from this component's {@code timeout_ms} (same PID); this component uses
+ * The mesh fills that context timeout from {@code timeout.ms} of its own PID org.midimesh.mesh (keep them equal); this component uses
  * {@code timeout_ms} itself only to count and log silent peers ({@link #getTimeoutsDetected()}). With the defaults a
  * peer that dies silently is FAILED within timeout + check period = 3.1 s.
  * <p>It iterates over {@link ConnectionPool#all()} snapshots, so it never calls out while the pool lock is held. A
