@@ -17,4 +17,14 @@ public interface ConnectionStrategy {
 
     /** A new connection in state DISCONNECTED; the caller owns it and must {@link NetworkConnection#close()} it. */
     NetworkConnection create(ConnectionContext context);
+
+    /**
+     * A connection that continues from a predecessor's {@link ConnectionHandover}: same state, peer, devices,
+     * heartbeat time and listeners, with the queued frames sent first, in order. No state-change callback is fired
+     * for the move. The caller owns the new connection.
+     */
+    NetworkConnection adopt(ConnectionHandover handover);
+
+    /** Totals over every connection this strategy made since it started, closed ones included. Never blocks. */
+    ConnectionMetrics metrics();
 }

@@ -63,6 +63,26 @@ public interface NetworkConnection {
      */
     boolean send(DataFrame frame);
 
+    /** This connection's counters now (workplan Appendix C). Never blocks. */
+    ConnectionMetrics metrics();
+
+    /**
+     * First half of a move to another strategy. From this call on the connection runs nothing itself: commands that
+     * arrive later (from threads still holding this connection) are kept, in order, for the successor. Work already
+     * under way finishes first, bounded by the strategy's own timeouts. Listeners are not told anything: for them the
+     * connection simply continues. Called at most once.
+     *
+     * @return the state the successor must continue from
+     * @throws IllegalStateException when closed or already handing over
+     */
+    ConnectionHandover beginHandover();
+
+    /**
+     * Second half: replays the commands kept since {@link #beginHandover()} on {@code successor}, in order, then
+     * forwards every later call to it. After this the connection owns no resources; {@link #close()} is a no-op.
+     */
+    void completeHandover(NetworkConnection successor);
+
     void addListener(ConnectionListener listener);
 
     void removeListener(ConnectionListener listener);

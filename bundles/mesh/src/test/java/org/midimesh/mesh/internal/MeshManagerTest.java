@@ -80,6 +80,22 @@ class MeshManagerTest {
         @Override public void addListener(ConnectionListener l) { listeners.add(l); }
         @Override public void removeListener(ConnectionListener l) { listeners.remove(l); }
         @Override public void close() { closed = true; state = ConnectionState.DISCONNECTED; }
+
+        @Override
+        public org.midimesh.api.connection.ConnectionMetrics metrics() {
+            return new org.midimesh.api.connection.ConnectionMetrics("fake", 0, 0, 0, 0, 0,
+                    org.midimesh.api.connection.ConnectionMetrics.LatencySummary.EMPTY, 0, 0);
+        }
+
+        @Override
+        public org.midimesh.api.connection.ConnectionHandover beginHandover() {
+            throw new UnsupportedOperationException("not needed by these tests");
+        }
+
+        @Override
+        public void completeHandover(NetworkConnection successor) {
+            throw new UnsupportedOperationException("not needed by these tests");
+        }
     }
 
     @BeforeEach
@@ -119,6 +135,13 @@ class MeshManagerTest {
         mesh = new MeshManager(local, pool, link, devices, Configs.defaults(MeshConfig.class));
         fake = new ConnectionStrategy() {
             @Override public String name() { return "fake"; }
+            @Override public NetworkConnection adopt(org.midimesh.api.connection.ConnectionHandover h) {
+                throw new UnsupportedOperationException("not needed by these tests");
+            }
+            @Override public org.midimesh.api.connection.ConnectionMetrics metrics() {
+                return new org.midimesh.api.connection.ConnectionMetrics("fake", 0, 0, 0, 0, 0,
+                        org.midimesh.api.connection.ConnectionMetrics.LatencySummary.EMPTY, 0, 0);
+            }
             @Override public NetworkConnection create(ConnectionContext c) {
                 FakeConnection f = new FakeConnection(c);
                 created.add(f);

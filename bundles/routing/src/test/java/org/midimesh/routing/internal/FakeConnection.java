@@ -108,4 +108,20 @@ final class FakeConnection implements NetworkConnection {
     @Override
     public void close() {
     }
+
+    @Override
+    public org.midimesh.api.connection.ConnectionMetrics metrics() {
+        return new org.midimesh.api.connection.ConnectionMetrics("fake", 0, 0, 0, 0, 0,
+                org.midimesh.api.connection.ConnectionMetrics.LatencySummary.EMPTY, 0, 0);
+    }
+
+    @Override
+    public org.midimesh.api.connection.ConnectionHandover beginHandover() {
+        throw new UnsupportedOperationException("not needed by these tests");
+    }
+
+    @Override
+    public void completeHandover(NetworkConnection successor) {
+        throw new UnsupportedOperationException("not needed by these tests");
+    }
 }

@@ -121,4 +121,20 @@ final class FakeConnection implements NetworkConnection {
         }
         closes.incrementAndGet();
     }
+
+    @Override
+    public org.midimesh.api.connection.ConnectionMetrics metrics() {
+        return new org.midimesh.api.connection.ConnectionMetrics("fake", 0, 0, 0, 0, 0,
+                org.midimesh.api.connection.ConnectionMetrics.LatencySummary.EMPTY, 0, 0);
+    }
+
+    @Override
+    public org.midimesh.api.connection.ConnectionHandover beginHandover() {
+        throw new UnsupportedOperationException("not needed by these tests");
+    }
+
+    @Override
+    public void completeHandover(NetworkConnection successor) {
+        throw new UnsupportedOperationException("not needed by these tests");
+    }
 }
