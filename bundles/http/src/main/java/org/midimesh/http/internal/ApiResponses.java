@@ -18,7 +18,21 @@ final class ApiResponses {
     record ErrorBody(String error, int status) {
     }
 
+    /** A body that is not JSON (the Prometheus text): written as is with its content type. */
+    record Raw(String contentType, byte[] bytes) {
+    }
+
     private ApiResponses() {
+    }
+
+    /** Writes {@code body} as JSON, or as is when it is {@link Raw}; with {@code withBody} false (HEAD) the headers. */
+    static void write(HttpServletResponse response, ObjectMapper mapper, int status, Object body, boolean withBody)
+            throws IOException {
+        if (body instanceof Raw raw) {
+            writeBytes(response, status, raw.contentType(), raw.bytes(), withBody);
+        } else {
+            writeJson(response, mapper, status, body, withBody);
+        }
     }
 
     /** Writes {@code body} as JSON with {@code status}; with {@code withBody} false (HEAD) only the headers. */
@@ -31,9 +45,20 @@ final class ApiResponses {
             // a bug in a response type, not an I/O failure: let the servlet answer 500
             throw new IllegalStateException("cannot write " + body.getClass().getSimpleName() + " as JSON", e);
         }
+        writeBytes(response, status, "application/json", bytes, withBody);
+    }
+
+    /**
+     * Writes {@code bytes} with {@code status}. A {@code contentType} without a charset gets UTF-8 (the API's only
+     * encoding); one naming its charset is sent as given.
+     */
+    private static void writeBytes(HttpServletResponse response, int status, String contentType, byte[] bytes,
+            boolean withBody) throws IOException {
         response.setStatus(status);
-        response.setContentType("application/json");
-        response.setCharacterEncoding("UTF-8");
+        response.setContentType(contentType);
+        if (!contentType.toLowerCase(java.util.Locale.ROOT).contains("charset=")) {
+            response.setCharacterEncoding("UTF-8");
+        }
         response.setHeader("Cache-Control", "no-store");
         response.setContentLength(bytes.length);
         if (withBody) {

@@ -52,7 +52,7 @@ abstract class ApiServlet extends HttpServlet {
         Reply handle(Exchange exchange, T body) throws IOException;
     }
 
-    /** A successful answer: status and the value to write as JSON. */
+    /** A successful answer: status and the value to write as JSON (or an {@link ApiResponses.Raw} body as is). */
     record Reply(int status, Object body) {
         static Reply ok(Object body) {
             return new Reply(200, body);
@@ -130,7 +130,7 @@ abstract class ApiServlet extends HttpServlet {
             }
             Reply reply = endpoint.handler.handle(new Exchange(request, mapper, params));
             status = reply.status();
-            ApiResponses.writeJson(response, mapper, reply.status(), reply.body(), !head);
+            ApiResponses.write(response, mapper, reply.status(), reply.body(), !head);
         } catch (ApiException e) {
             status = e.status();
             log.debug("{} {} from {}: {} {}", method, path, request.getRemoteAddr(), e.status(), e.getMessage());

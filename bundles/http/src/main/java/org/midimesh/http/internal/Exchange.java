@@ -6,6 +6,8 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 
+import org.midimesh.api.NodeId;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -59,6 +61,17 @@ final class Exchange {
             throw ApiException.badRequest(name + " must be a device id 1..65535, not \"" + clip(text) + "\"");
         }
         return id;
+    }
+
+    /** The path segment {@code {name}} as a node id (dashed UUID or 32 hex digits); 400 naming it otherwise. */
+    NodeId nodeId(String name) {
+        String text = path(name);
+        try {
+            return NodeId.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(name + " must be a node id (36-character UUID or 32 hex digits), not \""
+                    + clip(text) + "\"");
+        }
     }
 
     /** An optional query parameter as a long in {@code min..max}; {@code dflt} when absent. */

@@ -23,8 +23,11 @@ public class FallbackServlet extends ApiServlet {
 
     private static final long serialVersionUID = 1L;
 
-    /** Areas served by other servlets of this bundle. */
-    private static final List<String> AREAS = List.of("/midi", "/network", "/routing", "/node", "/health");
+    /** Areas served by other servlets of this bundle under a {@code /area/*} pattern (which also takes /area). */
+    private static final List<String> AREAS = List.of("/midi", "/network", "/routing", "/node", "/debug");
+
+    /** Single paths served by other servlets of this bundle (exact patterns: /health/x is not theirs). */
+    private static final List<String> PATHS = List.of("/health", "/metrics");
 
     @Override
     protected LocalNode adminNode() {
@@ -41,6 +44,10 @@ public class FallbackServlet extends ApiServlet {
                 ApiResponses.writeError(response, mapper, ApiException.notReady("the " + area + " API"), withBody);
                 return;
             }
+        }
+        if (PATHS.contains(path)) {
+            ApiResponses.writeError(response, mapper, ApiException.notReady("the " + path + " API"), withBody);
+            return;
         }
         ApiResponses.writeError(response, mapper, ApiException.notFound("no such endpoint: " + Exchange.clip(path)),
                 withBody);

@@ -183,13 +183,7 @@ public class NetworkServlet extends ApiServlet {
     }
 
     private Reply forget(Exchange x) {
-        NodeId id;
-        try {
-            id = NodeId.parse(x.path("uuid"));
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("uuid must be a node id (36-character UUID or 32 hex digits), not \""
-                    + Exchange.clip(x.path("uuid")) + "\"");
-        }
+        NodeId id = x.nodeId("uuid");
         if (!mesh.forget(id)) {
             throw ApiException.notFound("no peer with node id " + id);
         }

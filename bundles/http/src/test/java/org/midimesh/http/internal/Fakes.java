@@ -18,8 +18,13 @@ import org.midimesh.api.DeviceType;
 import org.midimesh.api.LocalNode;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
+import org.midimesh.api.connection.ConnectionContext;
+import org.midimesh.api.connection.ConnectionHandover;
 import org.midimesh.api.connection.ConnectionListener;
+import org.midimesh.api.connection.ConnectionMetrics;
+import org.midimesh.api.connection.ConnectionMetrics.LatencySummary;
 import org.midimesh.api.connection.ConnectionState;
+import org.midimesh.api.connection.ConnectionStrategy;
 import org.midimesh.api.connection.Handshake;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.devices.DeviceRegistry;
@@ -47,6 +52,8 @@ final class Fakes {
 
     static final class Node implements LocalNode {
         Optional<String> token = Optional.empty();
+        String name = "alpha";
+        Instant startedAt = Instant.now().minusSeconds(42);
 
         @Override
         public NodeId id() {
@@ -55,7 +62,7 @@ final class Fakes {
 
         @Override
         public String name() {
-            return "alpha";
+            return name;
         }
 
         @Override
@@ -115,7 +122,7 @@ final class Fakes {
 
         @Override
         public Instant startedAt() {
-            return Instant.now().minusSeconds(42);
+            return startedAt;
         }
     }
 
@@ -286,6 +293,8 @@ final class Fakes {
         List<DeviceInfo> devices = List.of();
         ConnectionState state = ConnectionState.CONNECTING;
         long sinceHeartbeat = Long.MAX_VALUE;
+        String strategy = "mutex";
+        ConnectionMetrics metrics = new ConnectionMetrics("fake", 0, 0, 0, 0, 0, LatencySummary.EMPTY, 0, 0);
 
         static Connection connectedPeer() {
             Connection c = new Connection();
@@ -301,7 +310,7 @@ final class Fakes {
 
         @Override
         public String strategy() {
-            return "mutex";
+            return strategy;
         }
 
         @Override
@@ -367,13 +376,12 @@ final class Fakes {
         }
 
         @Override
-        public org.midimesh.api.connection.ConnectionMetrics metrics() {
-            return new org.midimesh.api.connection.ConnectionMetrics("fake", 0, 0, 0, 0, 0,
-                    org.midimesh.api.connection.ConnectionMetrics.LatencySummary.EMPTY, 0, 0);
+        public ConnectionMetrics metrics() {
+            return metrics;
         }
 
         @Override
-        public org.midimesh.api.connection.ConnectionHandover beginHandover() {
+        public ConnectionHandover beginHandover() {
             throw new UnsupportedOperationException("not needed by these tests");
         }
 
@@ -385,6 +393,56 @@ final class Fakes {
         @Override
         public void close() {
         }
+    }
+
+    /** A connection strategy that makes nothing and answers fixed metrics (or throws {@link #failWith}). */
+    static final class Strategy implements ConnectionStrategy {
+        final String name;
+        ConnectionMetrics metrics;
+        RuntimeException failWith;
+
+        Strategy(String name, ConnectionMetrics metrics) {
+            this.name = name;
+            this.metrics = metrics;
+        }
+
+        /** Fixed counters derived from {@code base}, so each field has its own value. */
+        static Strategy withCounts(String name, long base) {
+            return new Strategy(name, Fakes.metrics(name, base));
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public NetworkConnection create(ConnectionContext context) {
+            throw new UnsupportedOperationException("not needed by these tests");
+        }
+
+        @Override
+        public NetworkConnection adopt(ConnectionHandover handover) {
+            throw new UnsupportedOperationException("not needed by these tests");
+        }
+
+        @Override
+        public ConnectionMetrics metrics() {
+            if (failWith != null) {
+                throw failWith;
+            }
+            return metrics;
+        }
+    }
+
+    /**
+     * Metrics with distinct values: queries 10*base, contentions base, callbacks base+1, commands base+2, queue
+     * depth base+3, latency (count base+4, p50 100*base, p99 200*base, p999 300*base, max 400*base), errors base+5,
+     * dropped base+6.
+     */
+    static ConnectionMetrics metrics(String strategy, long base) {
+        return new ConnectionMetrics(strategy, 10 * base, base, base + 1, base + 2, (int) base + 3,
+                new LatencySummary(base + 4, 100 * base, 200 * base, 300 * base, 400 * base), base + 5, base + 6);
     }
 
     static final class FakeMesh implements Mesh {
@@ -535,7 +593,7 @@ final class Fakes {
         }
     }
 
-    static final class Transport implements TransportStats {
+    static class Transport implements TransportStats {
         @Override
         public Counters total() {
             return new Counters(100, 90, 5000, 4000, 3, 1, 2);

@@ -26,5 +26,17 @@ class FallbackServletTest {
         assertEquals(503, FakeHttp.get("/midi/devices").call(servlet).status());
         assertEquals(503, FakeHttp.post("/network/handshake", "{}").call(servlet).status());
         assertEquals(503, FakeHttp.get("/health").call(servlet).status());
+        assertEquals(503, FakeHttp.get("/debug/metrics").call(servlet).status());
+        assertEquals(503, FakeHttp.get("/debug/connection/" + Fakes.PEER_ID + "/metrics").call(servlet).status());
+        assertEquals(503, FakeHttp.get("/metrics").call(servlet).status());
+    }
+
+    @Test
+    void shouldAnswer404BelowAPathThatIsServedExactly() throws Exception {
+        // /health and /metrics are exact patterns: what lies below them is no endpoint, whether or not they are up
+        assertEquals(404, FakeHttp.get("/health/x").call(servlet).status());
+        assertEquals(404, FakeHttp.get("/metrics/x").call(servlet).status());
+        assertEquals(404, FakeHttp.get("/metricsx").call(servlet).status());
+        assertEquals(404, FakeHttp.get("/debugging").call(servlet).status());
     }
 }
