@@ -46,8 +46,13 @@ final class MidiMeshOsgiOptions {
     private MidiMeshOsgiOptions() {
     }
 
-    /** Free loopback ports, a fresh data dir, discovery off, and every staged bundle. */
+    /** Free loopback ports, a fresh data dir, discovery off, strategy mutex, and every staged bundle. */
     static Option[] node(String name) {
+        return node(name, "mutex");
+    }
+
+    /** As {@link #node(String)}, with {@code strategy} as the node's default connection strategy. */
+    static Option[] node(String name, String strategy) {
         int http = freeTcpPort();
         int tcp = freeTcpPort();
         while (tcp == http) {
@@ -80,7 +85,7 @@ final class MidiMeshOsgiOptions {
         options.add(frameworkProperty("felix.bootdelegation.implicit").value("false"));
         // Exactly the node settings the launcher gives Felix (ports, bind, data dir, hot deploy, midimesh.config.*).
         Options node = new Options(http, udp, tcp, LOOPBACK, "itest-" + name, "", dataDir.toString(), List.of(),
-                "none", "mutex", "", "info");
+                "none", strategy, "", "info");
         Main.nodeProperties(node, dataDir).forEach((k, v) -> options.add(frameworkProperty(k).value(v)));
 
         for (Path jar : stagedBundles()) {
@@ -147,7 +152,7 @@ final class MidiMeshOsgiOptions {
         }
     }
 
-    private static int freeTcpPort() {
+    static int freeTcpPort() {
         try (ServerSocket s = new ServerSocket()) {
             s.setReuseAddress(false);
             s.bind(new InetSocketAddress(InetAddress.getByName(LOOPBACK), 0));
@@ -157,7 +162,7 @@ final class MidiMeshOsgiOptions {
         }
     }
 
-    private static int freeUdpPort() {
+    static int freeUdpPort() {
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(LOOPBACK), 0))) {
             return s.getLocalPort();
         } catch (IOException e) {

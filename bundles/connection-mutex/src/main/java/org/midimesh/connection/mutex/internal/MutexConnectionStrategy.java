@@ -8,12 +8,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
-import org.midimesh.common.NamedThreadFactory;
+import org.HdrHistogram.Histogram;
 import org.midimesh.api.connection.ConnectionContext;
+import org.midimesh.api.connection.ConnectionHandover;
+import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionStrategy;
 import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.common.NamedThreadFactory;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -30,7 +35,10 @@ import org.slf4j.LoggerFactory;
  * (every listener call of every connection, in order per connection) and the handshake threads
  * {@code midimesh-mutex-connect-<n>} (the blocking HTTP handshake, so {@code connect()} returns at once). Both are
  * created in the constructor and stopped, with a bounded wait, in {@link #deactivate()}, which also closes every
- * connection this strategy made that is still open.
+ * connection this strategy made (or adopted) that is still open and not being handed over.
+ * <p>Metrics: {@link #metrics()} sums the open connections and the final counters of every connection closed or
+ * handed over since activation. One small lock, {@code totalsLock}, makes moving a connection into those retired
+ * totals and summing them atomic, so each connection counts exactly once; it guards arithmetic only.
  */
 @Component(service = ConnectionStrategy.class, immediate = true, configurationPid = MutexConnectionStrategy.PID,
         property = ConnectionStrategy.STRATEGY_PROPERTY + "=" + MutexNetworkConnection.STRATEGY)
@@ -41,6 +49,7 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
     static final long DEFAULT_LOCK_TIMEOUT_MS = 100;
     static final int DEFAULT_HANDSHAKE_THREADS = 2;
     static final int MAX_HANDSHAKE_THREADS = 64;
+    static final long DEFAULT_HANDOVER_TIMEOUT_MS = 5000;
     /** Bounded wait for each pool to stop on deactivation. */
     static final long SHUTDOWN_TIMEOUT_MS = 2000;
 
@@ -59,34 +68,61 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
         @AttributeDefinition(name = "Handshake threads", min = "1", max = "64",
                 description = "Threads running outbound HTTP handshakes (midimesh-mutex-connect-<n>)")
         int handshake_threads() default DEFAULT_HANDSHAKE_THREADS;
+
+        @AttributeDefinition(name = "Handover timeout (ms)", min = "1",
+                description = "How long beginHandover (hot swap) waits for a connection's pending callbacks to be "
+                        + "delivered before it hands the connection over anyway (logged at ERROR)")
+        long handover_timeout_ms() default DEFAULT_HANDOVER_TIMEOUT_MS;
     }
 
     private final ThreadPoolExecutor notifyExecutor;
     private final ThreadPoolExecutor connectExecutor;
-    // Open connections made here; a connection removes itself when closed.
+    // Open connections made or adopted here; a connection leaves (retire) when closed or handed over.
     private final Set<MutexNetworkConnection> open = ConcurrentHashMap.newKeySet();
+    // Guards retiredMetrics and retiredLatency, and makes retiring a connection atomic with summing the totals.
+    private final ReentrantLock totalsLock = new ReentrantLock();
+    // Guarded by totalsLock: final counters of the connections retired so far.
+    private MutexConnectionMetrics retiredMetrics = MutexConnectionMetrics.ZERO;
+    // Guarded by totalsLock: latency samples of the connections retired so far.
+    private final Histogram retiredLatency = SampledLatency.newHistogram();
+    private final MutexNetworkConnection.Env env;
+    // Written once by the notification thread's factory (before the thread runs); read by connections to refuse a
+    // beginHandover from a listener callback. Publishes nothing else.
+    private volatile Thread notifyThread;
     // Set once by deactivate(); read by create(). Together with the concurrent set it guarantees that a connection
     // created concurrently with deactivation is closed by one side or the other.
     private final AtomicBoolean stopped = new AtomicBoolean();
     // Written by the SCR thread (constructor, modified); read by connections on any thread at each timed lock wait.
     // A plain value: it publishes nothing else.
     private volatile long lockTimeoutMs;
+    // Like lockTimeoutMs, read by connections at each beginHandover.
+    private volatile long handoverTimeoutMs;
 
     @Activate
     public MutexConnectionStrategy(Config config) {
         this.lockTimeoutMs = lockTimeout(config);
+        this.handoverTimeoutMs = handoverTimeout(config);
         int threads = handshakeThreads(config);
+        ThreadFactory named = new NamedThreadFactory("midimesh-mutex-notify", false);
         this.notifyExecutor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                new NamedThreadFactory("midimesh-mutex-notify", false));
+                r -> {
+                    Thread t = named.newThread(r);
+                    notifyThread = t;
+                    return t;
+                });
         this.notifyExecutor.prestartAllCoreThreads();
         this.connectExecutor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), new NamedThreadFactory("midimesh-mutex-connect", true));
-        LOG.info("mutex strategy activated, lock timeout {} ms, {} handshake threads", lockTimeoutMs, threads);
+        this.env = new MutexNetworkConnection.Env(notifyExecutor, connectExecutor, () -> lockTimeoutMs,
+                () -> handoverTimeoutMs, () -> Thread.currentThread() == notifyThread, this::retire);
+        LOG.info("mutex strategy activated, lock timeout {} ms, {} handshake threads, handover timeout {} ms",
+                lockTimeoutMs, threads, handoverTimeoutMs);
     }
 
     @Modified
     void modified(Config config) {
         lockTimeoutMs = lockTimeout(config);
+        handoverTimeoutMs = handoverTimeout(config);
         int threads = handshakeThreads(config);
         // SCR never runs modified() concurrently; the order keeps core <= max at every step.
         if (threads > connectExecutor.getMaximumPoolSize()) {
@@ -99,7 +135,10 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
         LOG.info("mutex strategy reconfigured, lock timeout {} ms, {} handshake threads", lockTimeoutMs, threads);
     }
 
-    /** Closes every open connection made here, then stops both pools (bounded wait). Idempotent. */
+    /**
+     * Closes every open connection made here (except those being handed over: they belong to the swap), then stops
+     * both pools (bounded wait). Idempotent.
+     */
     @Deactivate
     void deactivate() {
         if (!stopped.compareAndSet(false, true)) {
@@ -108,7 +147,7 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
         List<MutexNetworkConnection> toClose = List.copyOf(open);
         for (MutexNetworkConnection c : toClose) {
             try {
-                c.close();
+                c.closeForShutdown();
             } catch (RuntimeException e) {
                 LOG.error("closing {} failed", c, e);
             }
@@ -151,11 +190,26 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
     @Override
     public NetworkConnection create(ConnectionContext context) {
         Objects.requireNonNull(context, "context");
-        if (stopped.get()) {
-            throw new IllegalStateException("the mutex strategy is stopped");
-        }
-        MutexNetworkConnection c = new MutexNetworkConnection(context, notifyExecutor, connectExecutor,
-                () -> lockTimeoutMs, open::remove);
+        return register(new MutexNetworkConnection(context, env));
+    }
+
+    /**
+     * A connection continuing from {@code handover}: same state, peer, devices, heartbeat time and listeners, no
+     * callback for the move; the handed-over frames are sent first and a CONNECTING connection runs its own handshake.
+     *
+     * @throws IllegalStateException when this strategy has been deactivated
+     */
+    @Override
+    public NetworkConnection adopt(ConnectionHandover handover) {
+        Objects.requireNonNull(handover, "handover");
+        checkRunning();
+        MutexNetworkConnection c = new MutexNetworkConnection(handover.context(), env);
+        c.adopt(handover);
+        return register(c);
+    }
+
+    private MutexNetworkConnection register(MutexNetworkConnection c) {
+        checkRunning();
         open.add(c);
         if (stopped.get()) { // deactivate() ran meanwhile and may not have seen it
             c.close();
@@ -164,16 +218,62 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
         return c;
     }
 
-    /** Sum of the counters of the connections open now (closed ones no longer count). Thread-safe. */
-    public MutexConnectionMetrics metrics() {
-        MutexConnectionMetrics sum = MutexConnectionMetrics.ZERO;
-        for (MutexNetworkConnection c : open) {
-            sum = sum.plus(c.metrics());
+    private void checkRunning() {
+        if (stopped.get()) {
+            throw new IllegalStateException("the mutex strategy is stopped");
         }
-        return sum;
     }
 
-    /** Number of connections made here and not yet closed. */
+    /** Folds a closed or handed-over connection's final counters into the totals; once per connection. */
+    private void retire(MutexNetworkConnection c) {
+        MutexConnectionMetrics last = c.detailedMetrics().withoutWaitingCommands();
+        totalsLock.lock();
+        try {
+            if (open.remove(c)) {
+                retiredMetrics = retiredMetrics.plus(last);
+                c.addLatencyTo(retiredLatency);
+            }
+        } finally {
+            totalsLock.unlock();
+        }
+    }
+
+    /**
+     * Totals over every connection made or adopted since activation: the open ones now, the closed and handed-over
+     * ones as of their close or handover. Waits for no connection lock and no thread of the strategy.
+     */
+    @Override
+    public ConnectionMetrics metrics() {
+        Histogram latency = SampledLatency.newHistogram();
+        MutexConnectionMetrics sum = detailedMetrics(latency);
+        return sum.toApi(SampledLatency.summarize(latency));
+    }
+
+    /** The totals with the mutex counters, as {@link #metrics()} counts them. */
+    public MutexConnectionMetrics detailedMetrics() {
+        return detailedMetrics(null);
+    }
+
+    private MutexConnectionMetrics detailedMetrics(Histogram latencyInto) {
+        totalsLock.lock();
+        try {
+            MutexConnectionMetrics sum = retiredMetrics;
+            if (latencyInto != null) {
+                latencyInto.add(retiredLatency);
+            }
+            for (MutexNetworkConnection c : open) {
+                sum = sum.plus(c.detailedMetrics());
+                if (latencyInto != null) {
+                    c.addLatencyTo(latencyInto);
+                }
+            }
+            return sum;
+        } finally {
+            totalsLock.unlock();
+        }
+    }
+
+    /** Number of connections made or adopted here and not yet closed or handed over. */
     public int openConnections() {
         return open.size();
     }
@@ -192,6 +292,15 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
         if (v < 1) {
             LOG.warn("lock_timeout_ms must be at least 1, not {}; using {}", v, DEFAULT_LOCK_TIMEOUT_MS);
             return DEFAULT_LOCK_TIMEOUT_MS;
+        }
+        return v;
+    }
+
+    private static long handoverTimeout(Config config) {
+        long v = config.handover_timeout_ms();
+        if (v < 1) {
+            LOG.warn("handover_timeout_ms must be at least 1, not {}; using {}", v, DEFAULT_HANDOVER_TIMEOUT_MS);
+            return DEFAULT_HANDOVER_TIMEOUT_MS;
         }
         return v;
     }

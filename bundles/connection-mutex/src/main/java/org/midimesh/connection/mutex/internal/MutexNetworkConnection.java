@@ -13,23 +13,32 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
+import org.HdrHistogram.Histogram;
 import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.ConnectionContext;
+import org.midimesh.api.connection.ConnectionHandover;
 import org.midimesh.api.connection.ConnectionListener;
+import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.Handshake;
 import org.midimesh.api.connection.NetworkConnection;
@@ -43,11 +52,13 @@ import org.slf4j.LoggerFactory;
  * notification thread.
  *
  * <h2>Locking</h2>
- * One {@link ReentrantLock} guards {@code state}, {@code remoteNode}, {@code generation} and {@code closed}. It is
- * taken with a non-waiting try first (a failure counts as a contention), then with {@code tryLock(timeout)}. Nothing is
- * called out while it is held: no listener, no handshake, no peer send, no strategy callback. State changes only
- * append events to this connection's event queue under the lock (so the queue is in lock order); the notification
- * thread delivers them after the lock is released.
+ * One {@link ReentrantLock} guards {@code state}, {@code remoteNode}, {@code generation}, {@code closed}, {@code phase}
+ * changes and {@code kept}. It is taken with a non-waiting try first (a failure counts as a contention), then with a
+ * bounded wait: commands queue in the fair lock ({@link #timedLock}); queries and sends poll with backoff and never
+ * queue ({@link #pollLock}), so the queue holds only the few commands, which get the lock ahead of the many readers.
+ * Nothing is called out while it is held: no listener, no handshake, no peer send, no strategy callback, no
+ * successor. State changes only append events to this connection's event queue under the lock
+ * (so the queue is in lock order); the notification thread delivers them after the lock is released.
  * <p>When the bounded wait times out (or is interrupted; the interrupt flag is set again), the lock owner and its
  * stack are logged at WARN and:
  * <ul>
@@ -57,25 +68,84 @@ import org.slf4j.LoggerFactory;
  * <li>a <b>command</b> is not lost: it is deferred to the notification thread, which retries it (each attempt bounded
  * by the lock timeout, at most {@value #MAX_COMMAND_ATTEMPTS} attempts) and, if every attempt fails, drops it with an
  * ERROR log and an {@code error} callback. While any command of this connection waits for such a retry, later commands
- * queue behind it on the same thread, so commands still take effect in the order they were issued.</li>
+ * and sends queue behind it on the same thread, so they still take effect in the order they were issued.</li>
  * </ul>
  *
  * <h2>Lock-free parts</h2>
  * The device list is an immutable list behind an {@link AtomicReference} (replaced whole, never half-written); the
- * last heartbeat time is a monotonic {@link System#nanoTime()} reading in an {@link AtomicLong}. Both are read
- * without the lock.
+ * last heartbeat time is a {@link System#nanoTime()} reading in an {@link AtomicLong}. Both are read without the lock.
+ *
+ * <h2>Handover (hot swap)</h2>
+ * {@link #beginHandover()} moves {@code phase} from ACTIVE to HANDING_OVER under the lock and captures the state in
+ * the same critical section, so every command either took effect before (and is in the captured state) or finds the
+ * new phase and is kept, in lock order, in {@code kept}. An outbound handshake still in flight is abandoned (its late
+ * result is ignored); a successor that receives CONNECTING runs its own. Before returning, beginHandover waits
+ * (bounded) on the notification thread until this connection's pending callbacks are delivered and its deferred
+ * commands have run (and so been kept), so the successor's callbacks can never overtake them.
+ * {@link #completeHandover} replays {@code kept} on the successor outside the lock, batch by batch, until it finds it
+ * empty under the lock; in that same critical section it publishes {@code successor} and HANDED_OVER, after which
+ * every call is forwarded. So forwarded calls always come after every replayed one.
  */
 public final class MutexNetworkConnection implements NetworkConnection {
 
     static final String STRATEGY = "mutex";
-    /** Attempts a deferred command gets on the notification thread before it is dropped. */
+    /** Attempts a deferred command (or a handover step) gets before it is given up. */
     static final int MAX_COMMAND_ATTEMPTS = 10;
+    /** One query in {@code LATENCY_SAMPLE_MASK + 1} is timed, so the hot path stays cheap. */
+    static final int LATENCY_SAMPLE_MASK = 63;
+
+    /** Backoff of the readers' bounded wait: spins, then yields, then parks from MIN to MAX nanoseconds, doubling. */
+    private static final int SPIN_ROUNDS = 32;
+    private static final int YIELD_ROUNDS = 16;
+    private static final long MIN_BACKOFF_NANOS = 1_000;
+    static final long MAX_BACKOFF_NANOS = 1_000_000;
+    /** At most one lock-timeout WARN per connection in this many milliseconds. */
+    static final long TIMEOUT_LOG_INTERVAL_MS = 1000;
+
+    private static final long NOT_SAMPLED = Long.MIN_VALUE;
+    /** {@link #lastHeartbeat} before the first heartbeat; the same sentinel as {@link ConnectionHandover}. */
+    private static final long NEVER = Long.MIN_VALUE;
 
     private static final Logger LOG = LoggerFactory.getLogger(MutexNetworkConnection.class);
 
     /**
-     * A fair {@link ReentrantLock} that tells who holds it, for the timeout log. Fair, because with many readers an
-     * unfair lock lets barging {@code tryLock()} callers starve the queued timed waiters into needless timeouts.
+     * What the strategy gives each of its connections.
+     *
+     * @param notifyExecutor        single thread running every listener call (and deferred commands)
+     * @param connectExecutor       runs the blocking outbound handshake
+     * @param lockTimeoutMillis     the current bounded lock wait, read at every timed acquisition
+     * @param handoverTimeoutMillis how long beginHandover waits for pending callbacks to be delivered
+     * @param onNotifyThread        whether the calling thread is the strategy's notification thread
+     * @param onRetired             told once, outside the lock, when the connection is closed or handed over
+     */
+    record Env(Executor notifyExecutor, Executor connectExecutor, LongSupplier lockTimeoutMillis,
+            LongSupplier handoverTimeoutMillis, BooleanSupplier onNotifyThread,
+            Consumer<MutexNetworkConnection> onRetired) {
+
+        Env {
+            Objects.requireNonNull(notifyExecutor, "notifyExecutor");
+            Objects.requireNonNull(connectExecutor, "connectExecutor");
+            Objects.requireNonNull(lockTimeoutMillis, "lockTimeoutMillis");
+            Objects.requireNonNull(handoverTimeoutMillis, "handoverTimeoutMillis");
+            Objects.requireNonNull(onNotifyThread, "onNotifyThread");
+            Objects.requireNonNull(onRetired, "onRetired");
+        }
+    }
+
+    /** Where the connection stands in a move to another strategy. */
+    enum Phase {
+        /** Runs its commands itself. */
+        ACTIVE,
+        /** Between beginHandover and completeHandover: keeps every command for the successor. */
+        HANDING_OVER,
+        /** After completeHandover: forwards every call to the successor; owns nothing. */
+        HANDED_OVER
+    }
+
+    /**
+     * A fair {@link ReentrantLock} that tells who holds it, for the timeout log. Fair, so that commands queued in it
+     * get it in order and ahead of the many readers: readers never queue (see {@link #pollLock}), and their attempts
+     * honour the queue.
      */
     static final class OwnerAwareLock extends ReentrantLock {
         private static final long serialVersionUID = 1L;
@@ -112,10 +182,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
     }
 
     private final ConnectionContext context;
-    private final Executor notifyExecutor;
-    private final Executor connectExecutor;
-    private final LongSupplier lockTimeoutMillis;
-    private final Consumer<MutexNetworkConnection> onClosed;
+    private final Env env;
     private final String peerAddress;
 
     private final OwnerAwareLock lock = new OwnerAwareLock();
@@ -127,6 +194,16 @@ public final class MutexNetworkConnection implements NetworkConnection {
     private long generation;
     // Guarded by lock.
     private boolean closed;
+    // Guarded by lock: the calls that reached this connection after beginHandover, for the successor, in lock order.
+    private final List<Consumer<NetworkConnection>> kept = new ArrayList<>();
+
+    // Written only under the lock (beginHandover, completeHandover); read under it by commands, and without it by
+    // send() and notifyHeartbeat() as a hint. Publishes nothing else.
+    private volatile Phase phase = Phase.ACTIVE;
+    // Written once, under the lock, by completeHandover in the same critical section that finds kept empty and sets
+    // HANDED_OVER; read without the lock at the start of every public method. A non-null read means: everything kept
+    // has been replayed, forward this call. Publishes the successor, which was fully constructed before.
+    private volatile NetworkConnection successor;
 
     // Written under the lock as the last step of every change; read without the lock by queries, send() and
     // notifyHeartbeat() when they cannot (or need not) take it. The volatile write publishes the immutable record, so a
@@ -137,22 +214,24 @@ public final class MutexNetworkConnection implements NetworkConnection {
     // set/get pair publishes the list's contents with it, so a reader sees a complete list, never a half-written one.
     private final AtomicReference<List<DeviceInfo>> remoteDevices = new AtomicReference<>(List.of());
 
-    private final long originNanos = System.nanoTime();
-    // (System.nanoTime() - originNanos) + 1 of the last heartbeat or handshake; 0 means never. Monotonic clock only.
-    // Written by notifyHeartbeat() (any thread) and by handshakes under the lock; read anywhere. It publishes nothing
-    // but its own value.
-    private final AtomicLong lastHeartbeat = new AtomicLong();
+    // System.nanoTime() of the last heartbeat or handshake, NEVER before the first. Monotonic clock only. Written by
+    // notifyHeartbeat() (any thread) and by handshakes under the lock; read anywhere. Its sequentially consistent
+    // write/read pair with phase makes a heartbeat racing with beginHandover reach the successor one way or the other.
+    private final AtomicLong lastHeartbeat = new AtomicLong(NEVER);
 
     // Copy-on-write: the notification thread iterates a snapshot while other threads add or remove listeners.
     private final CopyOnWriteArrayList<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
     // Appended to under the lock (so in lock order), drained by the notification thread only.
     private final ConcurrentLinkedQueue<Event> events = new ConcurrentLinkedQueue<>();
-    // true while a drain task is queued or running; CAS false->true by whoever schedules it. The CAS and the queue's own
-    // ordering guarantee that an event offered before the drain task clears the flag is seen by that task or a new one.
+    // true while a drain task is queued or running; CAS false->true by whoever schedules it. The CAS and the queue's
+    // own ordering guarantee that an event offered before the drain task clears the flag is seen by that task or a new
+    // one.
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     // Commands waiting for a retry on the notification thread. Incremented before the retry is queued and decremented
-    // after it ran; a command that sees it above 0 queues behind them, which keeps commands in order.
+    // after it ran; a command or send that sees it above 0 queues behind them, which keeps the order.
     private final AtomicInteger deferred = new AtomicInteger();
+    // Set once, by the first of close and completeHandover, so the strategy folds the counters into its totals once.
+    private final AtomicBoolean retired = new AtomicBoolean();
 
     // Counters only: each is read on its own and orders nothing else.
     private final LongAdder totalQueries = new LongAdder();
@@ -164,33 +243,31 @@ public final class MutexNetworkConnection implements NetworkConnection {
     private final LongAdder droppedCommands = new LongAdder();
     private final LongAdder sendErrors = new LongAdder();
     private final LongAdder listenerErrors = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final LongAdder droppedMessages = new LongAdder();
+    private final SampledLatency latency = new SampledLatency();
+    // System.nanoTime() of the last logged lock timeout, NEVER before the first; CAS by the thread that logs. Orders
+    // nothing else.
+    private final AtomicLong lastTimeoutLog = new AtomicLong(NEVER);
+    private final LongAdder timeoutsNotLogged = new LongAdder();
 
-    /**
-     * @param notifyExecutor    single thread running every listener call (and deferred commands)
-     * @param connectExecutor   runs the blocking outbound handshake
-     * @param lockTimeoutMillis the current bounded lock wait, read at every timed acquisition
-     * @param onClosed          told once, outside the lock, after the connection was closed
-     */
-    MutexNetworkConnection(ConnectionContext context, Executor notifyExecutor, Executor connectExecutor,
-            LongSupplier lockTimeoutMillis, Consumer<MutexNetworkConnection> onClosed) {
+    MutexNetworkConnection(ConnectionContext context, Env env) {
         this.context = Objects.requireNonNull(context, "context");
-        this.notifyExecutor = Objects.requireNonNull(notifyExecutor, "notifyExecutor");
-        this.connectExecutor = Objects.requireNonNull(connectExecutor, "connectExecutor");
-        this.lockTimeoutMillis = Objects.requireNonNull(lockTimeoutMillis, "lockTimeoutMillis");
-        this.onClosed = Objects.requireNonNull(onClosed, "onClosed");
+        this.env = Objects.requireNonNull(env, "env");
         this.peerAddress = context.host() + ":" + context.httpPort();
     }
 
     @Override
     public String strategy() {
-        return STRATEGY;
+        NetworkConnection next = successor;
+        return next != null ? next.strategy() : STRATEGY;
     }
 
     // ---- commands ------------------------------------------------------------------------------------------------
 
     @Override
     public void connect() {
-        command("connect", out -> {
+        publicCommand("connect", NetworkConnection::connect, out -> {
             if (closed || (state != DISCONNECTED && state != FAILED)) {
                 return null;
             }
@@ -202,7 +279,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
 
     @Override
     public void disconnect() {
-        command("disconnect", out -> {
+        publicCommand("disconnect", NetworkConnection::disconnect, out -> {
             if (!closed) {
                 generation++;
                 setState(DISCONNECTED, out);
@@ -214,7 +291,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
     @Override
     public void handshakeCompleted(Handshake peer) {
         Objects.requireNonNull(peer, "peer");
-        command("handshakeCompleted", out -> {
+        publicCommand("handshakeCompleted", c -> c.handshakeCompleted(peer), out -> {
             if (!closed) {
                 applyHandshake(peer, out);
             }
@@ -224,7 +301,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
 
     @Override
     public void goodbyeReceived() {
-        command("goodbyeReceived", out -> {
+        publicCommand("goodbyeReceived", NetworkConnection::goodbyeReceived, out -> {
             if (!closed) {
                 generation++;
                 setState(DISCONNECTED, out);
@@ -233,24 +310,41 @@ public final class MutexNetworkConnection implements NetworkConnection {
         });
     }
 
+    /** Lock-free while ACTIVE; during a handover the heartbeat is kept for the successor. */
     @Override
     public void notifyHeartbeat() {
-        if (!published.closed()) {
-            lastHeartbeat.set(heartbeatNow());
+        NetworkConnection next = successor;
+        if (next != null) {
+            next.notifyHeartbeat();
+            return;
         }
+        if (phase == Phase.ACTIVE) {
+            if (!published.closed()) {
+                lastHeartbeat.set(System.nanoTime());
+            }
+            if (phase == Phase.ACTIVE) {
+                return; // beginHandover, if it ran meanwhile, captured the new time (see lastHeartbeat)
+            }
+        }
+        publicCommand("notifyHeartbeat", NetworkConnection::notifyHeartbeat, out -> {
+            if (!closed) {
+                lastHeartbeat.set(System.nanoTime());
+            }
+            return null;
+        });
     }
 
     @Override
     public void checkHeartbeat() {
-        command("checkHeartbeat", out -> {
+        publicCommand("checkHeartbeat", NetworkConnection::checkHeartbeat, out -> {
             if (closed || state != CONNECTED) {
                 return null;
             }
             long last = lastHeartbeat.get();
-            long silentNanos = last == 0 ? Long.MAX_VALUE : heartbeatNow() - last;
+            long silentNanos = last == NEVER ? Long.MAX_VALUE : System.nanoTime() - last;
             if (silentNanos > context.heartbeatTimeout().toNanos()) {
                 setState(FAILED, out);
-                String message = last == 0 ? "heartbeat timeout: no heartbeat received"
+                String message = last == NEVER ? "heartbeat timeout: no heartbeat received"
                         : "heartbeat timeout: no heartbeat for " + TimeUnit.NANOSECONDS.toMillis(silentNanos) + " ms";
                 out.add(new ErrorEvent(message));
             }
@@ -258,21 +352,63 @@ public final class MutexNetworkConnection implements NetworkConnection {
         });
     }
 
+    /**
+     * Sends now when CONNECTED, calling the link outside the lock. While commands wait for a retry, or during a
+     * handover, the frame queues behind them (it is accepted when the connection was CONNECTED; if a command queued
+     * before it disconnects, it is dropped then and counted where it is dropped).
+     */
     @Override
     public boolean send(DataFrame frame) {
         Objects.requireNonNull(frame, "frame");
-        NodeInfo target;
-        if (tryLockNow() || timedLock("send")) {
+        NetworkConnection next = successor;
+        if (next != null) {
+            return next.send(frame);
+        }
+        if (deferred.get() == 0 && (tryLockNow() || pollLock("send"))) {
+            Phase p;
+            NodeInfo target = null;
+            boolean accepted = false;
+            NetworkConnection forwardTo = null;
             try {
-                target = !closed && state == CONNECTED ? remoteNode : null;
+                p = phase;
+                switch (p) {
+                    case ACTIVE -> target = !closed && state == CONNECTED ? remoteNode : null;
+                    case HANDING_OVER -> {
+                        kept.add(c -> c.send(frame));
+                        accepted = state == CONNECTED;
+                    }
+                    case HANDED_OVER -> forwardTo = successor;
+                    default -> throw new IllegalStateException("unknown phase " + p);
+                }
             } finally {
                 lock.unlock();
             }
-        } else {
-            Snapshot s = published;
-            target = !s.closed() && s.state() == CONNECTED ? s.remoteNode() : null;
+            if (p == Phase.HANDING_OVER) {
+                return accepted;
+            }
+            return p == Phase.HANDED_OVER ? forwardTo.send(frame) : sendNow(target, frame);
         }
+        Snapshot s = published;
+        boolean connected = !s.closed() && s.state() == CONNECTED;
+        if (deferred.get() == 0 && phase == Phase.ACTIVE) { // the lock timed out: decide from the snapshot (A.3)
+            return sendNow(connected ? s.remoteNode() : null, frame);
+        }
+        if (!connected) {
+            droppedMessages.increment();
+            return false;
+        }
+        publicCommand("send", c -> c.send(frame), out -> {
+            NodeInfo target = !closed && state == CONNECTED ? remoteNode : null;
+            return () -> sendNow(target, frame);
+        });
+        return true;
+    }
+
+    /** Gives the frame to the link (never under the lock); a null target means not connected. */
+    private boolean sendNow(NodeInfo target, DataFrame frame) {
+        assert !lock.isHeldByCurrentThread() : "never call the peer link under the connection lock";
         if (target == null) {
+            droppedMessages.increment();
             return false;
         }
         try {
@@ -280,6 +416,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
             return true;
         } catch (RuntimeException e) {
             sendErrors.increment();
+            droppedMessages.increment();
             LOG.debug("{}: send failed", this, e);
             return false;
         }
@@ -287,41 +424,91 @@ public final class MutexNetworkConnection implements NetworkConnection {
 
     @Override
     public void addListener(ConnectionListener listener) {
-        listeners.addIfAbsent(Objects.requireNonNull(listener, "listener"));
+        Objects.requireNonNull(listener, "listener");
+        publicCommand("addListener", c -> c.addListener(listener), out -> {
+            listeners.addIfAbsent(listener);
+            return null;
+        });
     }
 
     @Override
     public void removeListener(ConnectionListener listener) {
-        listeners.remove(listener);
+        if (listener == null) {
+            return;
+        }
+        publicCommand("removeListener", c -> c.removeListener(listener), out -> {
+            listeners.remove(listener);
+            return null;
+        });
     }
 
-    /** Closes for good: DISCONNECTED (one event if it was not already), later commands are ignored. Idempotent. */
+    /**
+     * Closes for good: DISCONNECTED (one event if it was not already), later commands are ignored. Idempotent. During a
+     * handover the close is kept for the successor; after it, close is a no-op (the successor is not ours to close).
+     */
     @Override
     public void close() {
-        command("close", out -> {
-            if (closed) {
-                return null;
+        if (successor != null) {
+            return;
+        }
+        command("close", out -> switch (phase) {
+            case ACTIVE -> closeLocked(out);
+            case HANDING_OVER -> {
+                kept.add(NetworkConnection::close);
+                yield null;
             }
-            closed = true;
-            generation++;
-            setState(DISCONNECTED, out);
-            return () -> onClosed.accept(this);
+            case HANDED_OVER -> null;
         });
+    }
+
+    /**
+     * The strategy's close on deactivation: like {@link #close()}, except that a connection being or already handed
+     * over is left alone, because it belongs to the swap now.
+     */
+    void closeForShutdown() {
+        if (successor != null) {
+            return;
+        }
+        command("close", out -> phase == Phase.ACTIVE ? closeLocked(out) : null);
+    }
+
+    private Runnable closeLocked(List<Event> out) {
+        if (closed) {
+            return null;
+        }
+        closed = true;
+        generation++;
+        setState(DISCONNECTED, out);
+        return this::retire;
+    }
+
+    private void retire() {
+        if (retired.compareAndSet(false, true)) {
+            env.onRetired().accept(this);
+        }
     }
 
     // ---- queries -------------------------------------------------------------------------------------------------
 
     @Override
     public ConnectionState getState() {
-        totalQueries.increment();
-        if (!lockForQuery()) {
-            return published.state();
+        NetworkConnection next = successor;
+        if (next != null) {
+            return next.getState();
         }
-        try {
-            return state;
-        } finally {
-            lock.unlock();
+        long t0 = startQuery();
+        ConnectionState s;
+        if (lockForQuery()) {
+            try {
+                s = state;
+            } finally {
+                lock.unlock();
+            }
+        } else {
+            s = published.state();
         }
+        endQuery(t0);
+        return s;
     }
 
     @Override
@@ -331,37 +518,85 @@ public final class MutexNetworkConnection implements NetworkConnection {
 
     @Override
     public Optional<NodeInfo> getRemoteNode() {
-        totalQueries.increment();
-        if (!lockForQuery()) {
-            return Optional.ofNullable(published.remoteNode());
+        NetworkConnection next = successor;
+        if (next != null) {
+            return next.getRemoteNode();
         }
-        try {
-            return Optional.ofNullable(remoteNode);
-        } finally {
-            lock.unlock();
+        long t0 = startQuery();
+        NodeInfo node;
+        if (lockForQuery()) {
+            try {
+                node = remoteNode;
+            } finally {
+                lock.unlock();
+            }
+        } else {
+            node = published.remoteNode();
         }
+        endQuery(t0);
+        return Optional.ofNullable(node);
     }
 
     /** Lock-free: the immutable list last stored, never a half-written one. */
     @Override
     public List<DeviceInfo> getRemoteDevices() {
-        totalQueries.increment();
-        return remoteDevices.get();
+        NetworkConnection next = successor;
+        if (next != null) {
+            return next.getRemoteDevices();
+        }
+        long t0 = startQuery();
+        List<DeviceInfo> devices = remoteDevices.get();
+        endQuery(t0);
+        return devices;
     }
 
     /** Lock-free, from the monotonic clock. */
     @Override
     public long getTimeSinceLastHeartbeat() {
-        totalQueries.increment();
+        NetworkConnection next = successor;
+        if (next != null) {
+            return next.getTimeSinceLastHeartbeat();
+        }
+        long t0 = startQuery();
         long last = lastHeartbeat.get();
-        return last == 0 ? Long.MAX_VALUE : TimeUnit.NANOSECONDS.toMillis(heartbeatNow() - last);
+        long age = last == NEVER ? Long.MAX_VALUE
+                : TimeUnit.NANOSECONDS.toMillis(Math.max(0, System.nanoTime() - last));
+        endQuery(t0);
+        return age;
     }
 
-    /** The Appendix C counters of this connection. Thread-safe, lock-free. */
-    public MutexConnectionMetrics metrics() {
+    /** Counts the query; returns its start time when this one is sampled for the latency histogram. */
+    private long startQuery() {
+        totalQueries.increment();
+        return (ThreadLocalRandom.current().nextInt() & LATENCY_SAMPLE_MASK) == 0 ? System.nanoTime() : NOT_SAMPLED;
+    }
+
+    private void endQuery(long t0) {
+        if (t0 != NOT_SAMPLED) {
+            latency.record(System.nanoTime() - t0);
+        }
+    }
+
+    /** The API metrics of this connection (after a handover: of its successor). Lock-free but for the histogram's. */
+    @Override
+    public ConnectionMetrics metrics() {
+        NetworkConnection next = successor;
+        if (next != null) {
+            return next.metrics();
+        }
+        return detailedMetrics().toApi(latency.summary());
+    }
+
+    /** All counters of this connection itself, the mutex ones included; frozen once it is handed over. */
+    public MutexConnectionMetrics detailedMetrics() {
         return new MutexConnectionMetrics(totalQueries.sum(), mutexContentions.sum(), commandContentions.sum(),
                 callbacksDispatched.sum(), lockTimeouts.sum(), deferredCommands.sum(), droppedCommands.sum(),
-                sendErrors.sum(), listenerErrors.sum());
+                sendErrors.sum(), listenerErrors.sum(), errors.sum(), droppedMessages.sum(), deferred.get());
+    }
+
+    /** Adds this connection's latency samples into {@code target}, which the caller owns. */
+    void addLatencyTo(Histogram target) {
+        latency.addTo(target);
     }
 
     /** For tests: whether the calling thread holds this connection's lock. */
@@ -377,7 +612,159 @@ public final class MutexNetworkConnection implements NetworkConnection {
     @Override
     public String toString() {
         NodeInfo node = published.remoteNode();
-        return "mutex connection to " + peerAddress + (node == null ? "" : " (" + node.id() + ")");
+        return "mutex connection to " + peerAddress + (node == null ? "" : " (" + node.id() + ")")
+                + (successor == null ? "" : " (handed over)");
+    }
+
+    // ---- handover (hot swap) -------------------------------------------------------------------------------------
+
+    /**
+     * Stops running commands (they are kept for the successor), abandons an outbound handshake in flight, captures the
+     * state and waits, at most the handover timeout, until this connection's pending callbacks are delivered.
+     *
+     * @throws IllegalStateException when closed, already handing over, called on the notification thread (from a
+     *                               listener callback: it would wait for itself), or the lock stayed busy
+     */
+    @Override
+    public ConnectionHandover beginHandover() {
+        if (successor != null) {
+            throw new IllegalStateException(this + " has already been handed over");
+        }
+        if (env.onNotifyThread().getAsBoolean()) {
+            throw new IllegalStateException("beginHandover must not be called from a listener callback of the "
+                    + "mutex strategy: it waits for the callbacks to be delivered");
+        }
+        if (!lockWithRetries("beginHandover")) {
+            throw new IllegalStateException(this + ": beginHandover gave up, the connection lock stayed busy");
+        }
+        ConnectionHandover handover;
+        try {
+            if (closed) {
+                throw new IllegalStateException(this + " is closed");
+            }
+            if (phase != Phase.ACTIVE) {
+                throw new IllegalStateException(this + ": a handover has already begun");
+            }
+            generation++; // an outbound handshake in flight is abandoned; a CONNECTING successor runs its own
+            phase = Phase.HANDING_OVER;
+            Optional<Handshake> peer = remoteNode == null ? Optional.empty()
+                    : Optional.of(new Handshake(remoteNode, remoteDevices.get()));
+            handover = new ConnectionHandover(context, state, peer, lastHeartbeat.get(), List.copyOf(listeners),
+                    List.of());
+        } finally {
+            lock.unlock();
+        }
+        awaitQuiet();
+        LOG.debug("{}: handover begun in state {}", this, handover.state());
+        return handover;
+    }
+
+    /**
+     * Replays the kept calls on {@code next}, in order and outside the lock, then forwards every later call to it and
+     * leaves the strategy's set of open connections.
+     *
+     * @throws IllegalStateException when no handover has begun, it is already complete, or the lock stayed busy
+     */
+    @Override
+    public void completeHandover(NetworkConnection next) {
+        Objects.requireNonNull(next, "successor");
+        if (next == this) {
+            throw new IllegalArgumentException("a connection cannot be its own successor");
+        }
+        int replayed = 0;
+        while (true) {
+            if (!lockWithRetries("completeHandover")) {
+                throw new IllegalStateException(this + ": completeHandover gave up, the connection lock stayed busy");
+            }
+            List<Consumer<NetworkConnection>> batch;
+            try {
+                if (phase != Phase.HANDING_OVER) {
+                    throw new IllegalStateException(this + ": no handover to complete (phase " + phase + ")");
+                }
+                if (kept.isEmpty()) {
+                    successor = next;
+                    phase = Phase.HANDED_OVER;
+                    break;
+                }
+                batch = List.copyOf(kept);
+                kept.clear();
+            } finally {
+                lock.unlock();
+            }
+            for (Consumer<NetworkConnection> call : batch) {
+                try {
+                    call.accept(next);
+                } catch (RuntimeException e) {
+                    LOG.error("{}: a kept call failed on the successor {}", this, next, e);
+                }
+            }
+            replayed += batch.size();
+        }
+        LOG.debug("{}: handed over to {}, {} kept calls replayed", this, next, replayed);
+        retire();
+    }
+
+    /**
+     * Continues from a predecessor's handover. Called once by the strategy, before the connection is given to anyone,
+     * so nothing else can see it yet. Fires no callback; sends the handed-over frames first; runs a handshake of its
+     * own when the predecessor was CONNECTING.
+     */
+    void adopt(ConnectionHandover h) {
+        long gen = -1;
+        NodeInfo target;
+        lock.lock(); // uncontended: no other thread has this connection yet
+        try {
+            state = h.state();
+            if (h.peer().isPresent()) {
+                remoteNode = h.peer().get().node();
+                remoteDevices.set(h.peer().get().devices());
+            }
+            lastHeartbeat.set(h.lastHeartbeatNanos());
+            listeners.addAllAbsent(h.listeners());
+            if (state == CONNECTING) {
+                gen = ++generation;
+            }
+            published = new Snapshot(state, remoteNode, false);
+            target = state == CONNECTED ? remoteNode : null;
+        } finally {
+            lock.unlock();
+        }
+        for (DataFrame f : h.queuedFrames()) {
+            sendNow(target, f);
+        }
+        if (gen >= 0) {
+            startHandshake(gen);
+        }
+    }
+
+    /** Waits on the notification thread until no callback of ours is pending and no deferred command waits. */
+    private void awaitQuiet() {
+        long timeoutMs = env.handoverTimeoutMillis().getAsLong();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (true) {
+            FutureTask<Boolean> barrier = new FutureTask<>(
+                    () -> events.isEmpty() && !drainScheduled.get() && deferred.get() == 0);
+            try {
+                env.notifyExecutor().execute(barrier);
+            } catch (RejectedExecutionException e) {
+                return; // the strategy is stopping: nothing more will be delivered
+            }
+            try {
+                if (barrier.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    return;
+                }
+            } catch (TimeoutException e) {
+                LOG.error("{}: callbacks still pending after {} ms of handover; they may arrive after the "
+                        + "successor's", this, timeoutMs);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                LOG.warn("{}: interrupted while waiting for pending callbacks before a handover", this);
+                return;
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("handover barrier failed", e.getCause());
+            }
+        }
     }
 
     // ---- state machine (lock held) -------------------------------------------------------------------------------
@@ -418,7 +805,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
         }
         generation++; // an outbound handshake still in flight is superseded by this one
         remoteNode = node;
-        lastHeartbeat.set(heartbeatNow());
+        lastHeartbeat.set(System.nanoTime());
         List<DeviceInfo> before = remoteDevices.getAndSet(peer.devices());
         setState(CONNECTED, out);
         if (!before.equals(peer.devices())) {
@@ -431,7 +818,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
 
     private void startHandshake(long gen) {
         try {
-            connectExecutor.execute(() -> runHandshake(gen));
+            env.connectExecutor().execute(() -> runHandshake(gen));
         } catch (RejectedExecutionException e) {
             handshakeFailed(gen, "strategy stopped");
         }
@@ -480,16 +867,17 @@ public final class MutexNetworkConnection implements NetworkConnection {
         });
     }
 
-    /** Caller holds the lock. A disconnect, goodbye, close or newer handshake since {@code gen} wins. */
+    /** Caller holds the lock. A disconnect, goodbye, close, handover or newer handshake since {@code gen} wins. */
     private boolean isCurrentHandshake(long gen) {
-        return !closed && gen == generation && state == CONNECTING;
+        return !closed && gen == generation && state == CONNECTING && phase == Phase.ACTIVE;
     }
 
     // ---- locking -------------------------------------------------------------------------------------------------
 
     /**
-     * The first, non-waiting attempt. {@code tryLock(0, NANOSECONDS)} rather than {@code tryLock()}: it honours the
-     * fair queue, so it fails (a contention) when others are already waiting, instead of barging past them.
+     * The non-waiting attempt; when the first one fails, the caller counts a contention. {@code tryLock(0,
+     * NANOSECONDS)} rather than {@code tryLock()}: it honours the fair queue, so it fails when commands are already
+     * waiting, instead of barging past them.
      */
     private boolean tryLockNow() {
         try {
@@ -505,12 +893,15 @@ public final class MutexNetworkConnection implements NetworkConnection {
             return true;
         }
         mutexContentions.increment();
-        return timedLock("query");
+        return pollLock("query");
     }
 
-    /** The bounded wait; false after a timeout (logged) or an interrupt (flag set again). */
+    /**
+     * The bounded wait of commands: queues in the fair lock. False after a timeout (logged) or an interrupt (flag set
+     * again).
+     */
     private boolean timedLock(String operation) {
-        long timeoutMs = lockTimeoutMillis.getAsLong();
+        long timeoutMs = env.lockTimeoutMillis().getAsLong();
         try {
             if (lock.tryLock(timeoutMs, TimeUnit.MILLISECONDS)) {
                 return true;
@@ -525,10 +916,75 @@ public final class MutexNetworkConnection implements NetworkConnection {
         return false;
     }
 
+    /**
+     * The bounded wait of queries and sends: polls with {@link #tryLockNow()} and backs off (spins, yields, then parks
+     * of at most {@value #MAX_BACKOFF_NANOS} ns; straight to parking while commands are queued) instead of queueing.
+     * False after a timeout (logged) or an interrupt (flag set again). Readers are many and their critical sections a
+     * few field reads; queued, they form a convoy in which the lock passes on one scheduling round at a time, and with
+     * more runnable threads than cores they timed out while the lock stood free. Polling, they never queue, and they
+     * give way to queued commands.
+     */
+    private boolean pollLock(String operation) {
+        long timeoutMs = env.lockTimeoutMillis().getAsLong();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        long park = MIN_BACKOFF_NANOS;
+        for (int round = 0;; round++) {
+            if (tryLockNow()) {
+                return true;
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                LOG.debug("{}: interrupted while waiting for the connection lock ({})", this, operation);
+                return false;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            boolean commandsWaiting = lock.hasQueuedThreads();
+            if (!commandsWaiting && round < SPIN_ROUNDS) {
+                Thread.onSpinWait(); // held by a reader: free again within nanoseconds
+            } else if (!commandsWaiting && round < SPIN_ROUNDS + YIELD_ROUNDS) {
+                Thread.yield();
+            } else { // commands go first: get off the CPU so they can run
+                LockSupport.parkNanos(Math.min(park, left));
+                park = Math.min(park * 2, MAX_BACKOFF_NANOS);
+            }
+        }
+        lockTimeouts.increment();
+        logLockTimeout(operation, timeoutMs);
+        return false;
+    }
+
+    /** Up to {@value #MAX_COMMAND_ATTEMPTS} bounded waits, for the handover steps that cannot be deferred. */
+    private boolean lockWithRetries(String operation) {
+        for (int attempt = 1; attempt <= MAX_COMMAND_ATTEMPTS; attempt++) {
+            if (tryLockNow() || timedLock(operation)) {
+                return true;
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Logs a timeout with the owner's stack at WARN: the first one, then at most one per
+     * {@value #TIMEOUT_LOG_INTERVAL_MS} ms per connection, saying how many were not logged in between (under overload
+     * every waiter times out at once, and a stack per waiter would add to the overload).
+     */
     private void logLockTimeout(String operation, long timeoutMs) {
         if (!LOG.isWarnEnabled()) {
             return;
         }
+        long now = System.nanoTime();
+        long last = lastTimeoutLog.get();
+        if (last != NEVER && now - last < TimeUnit.MILLISECONDS.toNanos(TIMEOUT_LOG_INTERVAL_MS)
+                || !lastTimeoutLog.compareAndSet(last, now)) {
+            timeoutsNotLogged.increment();
+            return;
+        }
+        long skipped = timeoutsNotLogged.sumThenReset();
         Thread owner = lock.owner();
         StringBuilder stack = new StringBuilder();
         if (owner != null) {
@@ -536,8 +992,32 @@ public final class MutexNetworkConnection implements NetworkConnection {
                 stack.append("\n\tat ").append(e);
             }
         }
-        LOG.warn("{}: {} waited {} ms for the connection lock, held by {}{}", this, operation, timeoutMs,
-                owner == null ? "(nobody by now)" : "\"" + owner.getName() + "\"", stack);
+        LOG.warn("{}: {} waited {} ms for the connection lock, held by {} ({} more timeouts not logged since the "
+                + "last report){}", this, operation, timeoutMs,
+                owner == null ? "(nobody by now)" : "\"" + owner.getName() + "\"", skipped, stack);
+    }
+
+    /**
+     * A public command: forwarded after a handover, kept during one, else run by {@link #command}. The phase is read
+     * again under the lock, so a command racing with beginHandover is either in the captured state or kept.
+     */
+    private void publicCommand(String name, Consumer<NetworkConnection> replay, Command body) {
+        NetworkConnection next = successor;
+        if (next != null) {
+            replay.accept(next);
+            return;
+        }
+        command(name, out -> switch (phase) {
+            case ACTIVE -> body.apply(out);
+            case HANDING_OVER -> {
+                kept.add(replay);
+                yield null;
+            }
+            case HANDED_OVER -> {
+                NetworkConnection s = successor;
+                yield () -> replay.accept(s);
+            }
+        });
     }
 
     /** Runs a command now, or defers it to the notification thread (see the class comment). */
@@ -570,6 +1050,11 @@ public final class MutexNetworkConnection implements NetworkConnection {
             lock.unlock();
         }
         if (!out.isEmpty()) {
+            for (Event e : out) {
+                if (e instanceof ErrorEvent) {
+                    errors.increment();
+                }
+            }
             scheduleDrain();
         }
         if (after != null) {
@@ -581,7 +1066,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
         deferred.incrementAndGet();
         deferredCommands.increment();
         try {
-            notifyExecutor.execute(() -> retry(name, body));
+            env.notifyExecutor().execute(() -> retry(name, body));
         } catch (RejectedExecutionException e) {
             deferred.decrementAndGet();
             droppedCommands.increment();
@@ -602,6 +1087,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
                 }
             }
             droppedCommands.increment();
+            errors.increment();
             LOG.error("{}: {} dropped: the connection lock stayed busy", this, name);
             events.add(new ErrorEvent(name + " dropped: the connection lock stayed busy"));
             scheduleDrain();
@@ -615,7 +1101,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
     private void scheduleDrain() {
         if (drainScheduled.compareAndSet(false, true)) {
             try {
-                notifyExecutor.execute(this::drain);
+                env.notifyExecutor().execute(this::drain);
             } catch (RejectedExecutionException e) {
                 drainScheduled.set(false);
                 LOG.debug("{}: events not delivered, the strategy is stopped", this);
@@ -650,9 +1136,5 @@ public final class MutexNetworkConnection implements NetworkConnection {
                 callbacksDispatched.increment();
             }
         }
-    }
-
-    private long heartbeatNow() {
-        return System.nanoTime() - originNanos + 1;
     }
 }

@@ -121,7 +121,7 @@ class MutexConnectionStrategyTest {
         b.getState();
         b.getRemoteDevices();
 
-        MutexConnectionMetrics total = strategy.metrics();
+        MutexConnectionMetrics total = strategy.detailedMetrics();
 
         assertEquals(3, total.totalQueries());
         assertEquals(List.of("total_queries", "mutex_contentions", "contention_percent", "callbacks_dispatched"),

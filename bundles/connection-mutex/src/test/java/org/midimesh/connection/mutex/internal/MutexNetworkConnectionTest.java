@@ -46,6 +46,7 @@ import org.midimesh.api.test.DeadlockWatchdog;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 @ExtendWith(DeadlockWatchdog.class)
+@SuppressWarnings("try") // a LockHolder is held for its effect, not referenced
 class MutexNetworkConnectionTest {
 
     private static final Duration WAIT = Duration.ofSeconds(10);
@@ -471,7 +472,7 @@ class MutexNetworkConnectionTest {
         c.handshakeCompleted(handshake(PEER, 0));
 
         awaitCalls(List.of("DISCONNECTED>CONNECTED"));
-        await().atMost(WAIT).until(() -> c.metrics().listenerErrors() == 1);
+        await().atMost(WAIT).until(() -> c.detailedMetrics().listenerErrors() == 1);
     }
 
     @Test
@@ -585,7 +586,7 @@ class MutexNetworkConnectionTest {
         assertTrue(readersStopped.await(30, TimeUnit.SECONDS), "readers stopped");
 
         assertEquals(List.of(), new ArrayList<>(problems));
-        MutexConnectionMetrics m = c.metrics();
+        MutexConnectionMetrics m = c.detailedMetrics();
         assertTrue(m.totalQueries() >= reads.get(), m.toString());
         assertTrue(m.contentionPercent() >= 0 && m.contentionPercent() <= 100, m.toString());
         assertEquals(DISCONNECTED, c.getState());
@@ -632,36 +633,6 @@ class MutexNetworkConnectionTest {
 
     // ---- lock timeout fallback (workplan A.3) ---------------------------------------------------------------------
 
-    /** Holds the connection's lock on another thread until released. */
-    private static final class LockHolder implements AutoCloseable {
-        private final CountDownLatch held = new CountDownLatch(1);
-        private final CountDownLatch release = new CountDownLatch(1);
-        private final Thread thread;
-
-        LockHolder(MutexNetworkConnection c) throws InterruptedException {
-            thread = new Thread(() -> {
-                c.lockForTest().lock();
-                try {
-                    held.countDown();
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } finally {
-                    c.lockForTest().unlock();
-                }
-            }, "test-lock-holder");
-            thread.setDaemon(true);
-            thread.start();
-            assertTrue(held.await(10, TimeUnit.SECONDS));
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            release.countDown();
-            thread.join(TimeUnit.SECONDS.toMillis(10));
-        }
-    }
-
     @Test
     void shouldAnswerQueriesFromTheSnapshotWhenTheLockTimesOut() throws Exception {
         startStrategy(Map.of("lock_timeout_ms", 20L));
@@ -675,7 +646,7 @@ class MutexNetworkConnectionTest {
             assertTrue(c.send(frame()), "send decides from the snapshot");
         }
 
-        MutexConnectionMetrics m = c.metrics();
+        MutexConnectionMetrics m = c.detailedMetrics();
         assertEquals(3, m.lockTimeouts(), m.toString());
         assertEquals(2, m.mutexContentions(), m.toString());
         assertEquals(1, link.data.size());
@@ -696,7 +667,7 @@ class MutexNetworkConnectionTest {
         awaitCalls(List.of("DISCONNECTED>CONNECTED", "devices:1", "CONNECTED>DISCONNECTED",
                 "DISCONNECTED>CONNECTED", "devices:2"));
         assertEquals(CONNECTED, c.getState());
-        MutexConnectionMetrics m = c.metrics();
+        MutexConnectionMetrics m = c.detailedMetrics();
         assertEquals(2, m.deferredCommands(), m.toString());
         assertEquals(0, m.droppedCommands(), m.toString());
     }
@@ -715,7 +686,7 @@ class MutexNetworkConnectionTest {
 
         assertEquals(List.of("error:disconnect dropped: the connection lock stayed busy"), listener.errors());
         assertEquals(CONNECTED, c.getState());
-        assertEquals(1, c.metrics().droppedCommands());
+        assertEquals(1, c.detailedMetrics().droppedCommands());
         c.disconnect(); // works again once the lock is free
         assertEquals(DISCONNECTED, c.getState());
     }

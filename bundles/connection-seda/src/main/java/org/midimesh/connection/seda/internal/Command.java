@@ -1,0 +1,122 @@
+package org.midimesh.connection.seda.internal;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.midimesh.api.connection.ConnectionHandover;
+import org.midimesh.api.connection.ConnectionListener;
+import org.midimesh.api.connection.Handshake;
+import org.midimesh.api.transport.DataFrame;
+
+/**
+ * The commands of a {@link SedaNetworkConnection} (workplan B.1). Immutable, except that the two carrying a future
+ * complete it once. Created on any thread, run by the connection's mailbox owner.
+ */
+sealed interface Command {
+
+    /** Short name for logs and error callbacks. */
+    String name();
+
+    Command CONNECT = new Simple("connect");
+    Command DISCONNECT = new Simple("disconnect");
+    Command GOODBYE = new Simple("goodbyeReceived");
+    Command CHECK_HEARTBEAT = new Simple("checkHeartbeat");
+    Command CLOSE = new Simple("close");
+    /** Coalesced heartbeat notification: the worker takes the latest arrival time when it runs it. */
+    Command HEARTBEAT = new Simple("notifyHeartbeat");
+
+    /** A command without arguments; compared by identity with the constants above. */
+    record Simple(String name) implements Command {
+    }
+
+    /** MIDI for the peer: the only data command (bounded by the queue capacity, never by the control reserve). */
+    record Send(DataFrame frame) implements Command {
+        @Override
+        public String name() {
+            return "send";
+        }
+    }
+
+    /** An inbound handshake, or a peer's answer to ours delivered by the mesh. */
+    record HandshakeCompleted(Handshake peer) implements Command {
+        @Override
+        public String name() {
+            return "handshakeCompleted";
+        }
+    }
+
+    /** A heartbeat arrived at {@code nanos} ({@link System#nanoTime()} on the caller); used while handing over. */
+    record NotifyHeartbeat(long nanos) implements Command {
+        @Override
+        public String name() {
+            return "notifyHeartbeat";
+        }
+    }
+
+    /** The outcome of the outbound handshake of {@code generation}: {@code peer} or a {@code failure} text. */
+    record HandshakeResult(long generation, Handshake peer, String failure) implements Command {
+        @Override
+        public String name() {
+            return "handshakeResult";
+        }
+    }
+
+    record AddListener(ConnectionListener listener) implements Command {
+        @Override
+        public String name() {
+            return "addListener";
+        }
+    }
+
+    record RemoveListener(ConnectionListener listener) implements Command {
+        @Override
+        public String name() {
+            return "removeListener";
+        }
+    }
+
+    /** A query answered by the worker: completes {@code result} with a {@link WorkerSnapshot}. */
+    record Inspect(CompletableFuture<WorkerSnapshot> result, long enqueuedNanos) implements Command {
+        @Override
+        public String name() {
+            return "inspect";
+        }
+    }
+
+    /** Completes {@code done} when it is reached: everything queued before it has run (or been forwarded). */
+    record Fence(CompletableFuture<Void> done) implements Command {
+        @Override
+        public String name() {
+            return "fence";
+        }
+    }
+
+    /** First command of an adopted connection: sends the predecessor's frames, resumes a handshake. */
+    record Adopted(List<DataFrame> frames, boolean resumeHandshake) implements Command {
+        @Override
+        public String name() {
+            return "adopted";
+        }
+    }
+
+    /**
+     * The handover point (beginHandover). Whoever moves {@link #phase} first decides: the worker takes it (and
+     * completes {@link #result}) or the caller cancels it after its timeout (and the worker skips it).
+     */
+    final class Barrier implements Command {
+        static final int PENDING = 0;
+        static final int TAKEN = 1;
+        static final int CANCELLED = 2;
+
+        // PENDING -> TAKEN (worker) or PENDING -> CANCELLED (caller), by CAS, once. Orders nothing else: the result
+        // travels in the future, whose completion publishes the handover record.
+        final AtomicInteger phase = new AtomicInteger(PENDING);
+        final CompletableFuture<ConnectionHandover> result = new CompletableFuture<>();
+
+        @Override
+        public String name() {
+            return "beginHandover";
+        }
+    }
+}

@@ -1,0 +1,1175 @@
+package org.midimesh.connection.seda.internal;
+
+import static org.midimesh.api.connection.ConnectionState.CONNECTED;
+import static org.midimesh.api.connection.ConnectionState.CONNECTING;
+import static org.midimesh.api.connection.ConnectionState.DISCONNECTED;
+import static org.midimesh.api.connection.ConnectionState.FAILED;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+
+import org.HdrHistogram.AtomicHistogram;
+import org.midimesh.api.DeviceInfo;
+import org.midimesh.api.NodeId;
+import org.midimesh.api.NodeInfo;
+import org.midimesh.api.connection.ConnectionContext;
+import org.midimesh.api.connection.ConnectionHandover;
+import org.midimesh.api.connection.ConnectionListener;
+import org.midimesh.api.connection.ConnectionMetrics;
+import org.midimesh.api.connection.ConnectionState;
+import org.midimesh.api.connection.Handshake;
+import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.transport.DataFrame;
+import org.midimesh.connection.seda.internal.Command.AddListener;
+import org.midimesh.connection.seda.internal.Command.Adopted;
+import org.midimesh.connection.seda.internal.Command.Barrier;
+import org.midimesh.connection.seda.internal.Command.Fence;
+import org.midimesh.connection.seda.internal.Command.HandshakeCompleted;
+import org.midimesh.connection.seda.internal.Command.HandshakeResult;
+import org.midimesh.connection.seda.internal.Command.Inspect;
+import org.midimesh.connection.seda.internal.Command.NotifyHeartbeat;
+import org.midimesh.connection.seda.internal.Command.RemoveListener;
+import org.midimesh.connection.seda.internal.Command.Send;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A connection whose mutable state has a single owner (workplan Approach B). Thread-safe: any thread may call any
+ * method; the state itself is touched only by the current owner of the connection's {@link SerialExecutor mailbox}, a
+ * thread of the strategy's worker stage. Nothing in it is guarded by a mutex.
+ *
+ * <h2>Commands</h2>
+ * {@link #connect}, {@link #disconnect}, {@link #handshakeCompleted}, {@link #goodbyeReceived},
+ * {@link #notifyHeartbeat}, {@link #checkHeartbeat}, {@link #send}, the listener methods and {@link #close} queue a
+ * {@link Command} and return at once; the worker runs them one at a time, in the order they were queued. The blocking
+ * HTTP handshake runs on the handshake executor and posts its result back as a command. {@code send} is the only data
+ * command and is bounded by the queue capacity (a full queue: {@code false}, counted as dropped). Control commands
+ * are never refused for a full queue, so none is lost to MIDI; the ones a peer or monitor repeats at will are coalesced
+ * ({@code notifyHeartbeat} and {@code checkHeartbeat}: at most one of each queued), which keeps the queue bounded in
+ * practice. Worker queries ({@link #inspectAsync()}) may use a reserve of another {@code capacity} slots.
+ *
+ * <h2>Queries</h2>
+ * {@link #getState}, {@link #getRemoteId}, {@link #getRemoteNode}, {@link #getRemoteDevices} and
+ * {@link #getTimeSinceLastHeartbeat} never wait on the worker: they read immutable snapshots the worker publishes
+ * through volatile fields. The rare query that needs several fields of one moment goes through the worker,
+ * {@link #inspectAsync()} / {@link #inspect()}: a future the worker completes with an immutable record. A timed-out
+ * wait completes the future exceptionally first, so a late answer is discarded and nobody reads a result that is being
+ * written or has been released (the original's query use-after-free cannot happen).
+ *
+ * <h2>Callbacks</h2>
+ * The worker never calls a listener: it hands each command's events, with the listener list of that moment, to the
+ * strategy's notification thread, which calls them in order. A listener may query or command this connection: the
+ * worker is not waiting for it.
+ *
+ * <h2>Close</h2>
+ * After {@link #close} a {@code send} returns false (a dropped message); every other command is rejected: counted (as
+ * an error), logged (WARN for the first of a connection) and reported by an {@code error} callback. Nothing throws.
+ *
+ * <h2>Lifecycle</h2>
+ * OPEN; CLOSED after {@link #close}; or HANDING_OVER after {@link #beginHandover} (back to OPEN if the worker cannot
+ * reach the handover point in time) and HANDED_OVER after {@link #completeHandover}. One atomic field, changed by CAS.
+ */
+public final class SedaNetworkConnection implements NetworkConnection {
+
+    static final String STRATEGY = "seda";
+    /** {@code lastHeartbeat} value before the first heartbeat or handshake (as in {@link ConnectionHandover}). */
+    static final long NEVER = Long.MIN_VALUE;
+
+    private static final Logger LOG = LoggerFactory.getLogger(SedaNetworkConnection.class);
+
+    private static final int OPEN = 0;
+    private static final int HANDING_OVER = 1;
+    private static final int HANDED_OVER = 2;
+    private static final int CLOSED = 3;
+
+    private static final ConnectionListener[] NO_LISTENERS = new ConnectionListener[0];
+
+    /**
+     * What a connection uses from its strategy.
+     *
+     * @param workers        the worker stage every mailbox drains on
+     * @param handshakes     runs the blocking outbound handshakes
+     * @param notifier       the notification stage (one thread): every listener call
+     * @param isNotifyThread tells whether a thread is the notification thread
+     * @param queryTimeoutMs bound of waits on the worker (inspect, handover) and on the notification stage (handover)
+     * @param latency        the strategy-wide latency histogram
+     * @param onRetired      told once when the connection is closed or handed over (counters fold into totals)
+     */
+    record Stages(Executor workers, Executor handshakes, Executor notifier, Predicate<Thread> isNotifyThread,
+            LongSupplier queryTimeoutMs, AtomicHistogram latency, Consumer<SedaNetworkConnection> onRetired) {
+    }
+
+    /** What queries see of the peer; replaced whole by the worker. Optionals are made once, not per query. */
+    private record Peer(Optional<NodeInfo> node, Optional<NodeId> id, List<DeviceInfo> devices) {
+        static final Peer UNKNOWN = new Peer(Optional.empty(), Optional.empty(), List.of());
+
+        Peer(NodeInfo node, List<DeviceInfo> devices) {
+            this(Optional.of(node), Optional.of(node.id()), List.copyOf(devices));
+        }
+    }
+
+    private sealed interface Event permits StateEvent, ErrorEvent, DevicesEvent {
+    }
+
+    private record StateEvent(ConnectionState from, ConnectionState to) implements Event {
+    }
+
+    private record ErrorEvent(String message) implements Event {
+    }
+
+    private record DevicesEvent(List<DeviceInfo> devices) implements Event {
+    }
+
+    private final ConnectionContext context;
+    private final Stages stages;
+    private final String peerAddress;
+    private final SerialExecutor<Command> mailbox;
+    private final QueryMeter meter;
+
+    // ---- worker-owned: read and written only by the mailbox owner. The token hand-off between owners
+    // ---- (SerialExecutor) orders every write of one owner before the reads of the next; no field needs more.
+    private ConnectionState state;
+    private NodeInfo remoteNode;
+    private List<DeviceInfo> devices;
+    private long lastHeartbeat;
+    private long generation;
+    private long handshakeGeneration;
+    private CompletableFuture<Void> handshakeDone;
+    private boolean closed;
+    private ConnectionListener[] listeners;
+    private final ArrayList<DataFrame> heldFrames = new ArrayList<>();
+    private List<Event> events = new ArrayList<>(2);
+    private long handoverGeneration;
+    private boolean handoverConnecting;
+
+    // ---- published by the worker for lock-free readers. Each is written only by the mailbox owner, after the
+    // ---- worker-owned field it mirrors; a volatile read by any thread sees a complete, immutable value.
+    // The state. Written after publishedPeer on a handshake, so a reader that sees CONNECTED sees that peer.
+    private volatile ConnectionState publishedState;
+    // Node and devices of one handshake together (immutable record): never a half-written list or a mixed pair.
+    private volatile Peer publishedPeer;
+    // System.nanoTime() of the last heartbeat or handshake, NEVER before. Publishes only its own value.
+    private volatile long publishedHeartbeat;
+    // The listener array (never modified after publication, replaced whole). Read by callers that must raise an
+    // event themselves (a rejected or lost command).
+    private volatile ConnectionListener[] publishedListeners;
+    // Non-null while an outbound handshake is in flight; completed by the worker once its result has been applied.
+    // beginHandover reads it to let the handshake finish first.
+    private volatile CompletableFuture<Void> publishedHandshake;
+
+    // OPEN, HANDING_OVER, HANDED_OVER or CLOSED, changed by CAS (see class comment). Callers read it on every command
+    // to choose the path; the worker reads it on every send (collecting frames while handing over).
+    private final AtomicInteger lifecycle = new AtomicInteger(OPEN);
+    // Set once by completeHandover before lifecycle becomes HANDED_OVER, so whoever reads HANDED_OVER (or this field
+    // non-null) sees the successor. Queries read it first and forward when it is set.
+    private volatile NetworkConnection successor;
+    // State-changing commands queued and not yet run (connect, disconnect, handshakes and their results, goodbye,
+    // heartbeat checks, close, adoption). Incremented by whoever queues one, before queueing; decremented by the owner
+    // after running it, after publishing its effect. send() reads it before publishedState: if it reads 0, every
+    // such command queued before has run and published, so the state it reads next is at least that new.
+    private final AtomicInteger pendingControl = new AtomicInteger();
+    // The latest heartbeat arrival (System.nanoTime()) not yet taken by the worker; moved forward by callers
+    // (accumulateAndGet, newest wins), read by the worker after it cleared heartbeatPending, so an arrival is either
+    // seen by that read or queues a new notification. Publishes only its own value.
+    private final AtomicLong heartbeatArrival = new AtomicLong(NEVER);
+    // true while a coalesced heartbeat notification is queued and not yet started: CAS false->true by the caller that
+    // queues it, set(false) by the worker when it starts it. Orders nothing else.
+    private final AtomicBoolean heartbeatPending = new AtomicBoolean();
+    // true once a control backlog beyond twice the capacity has been logged; reset by the worker when the queue is
+    // back under its capacity. Only decides whether to log.
+    private final AtomicBoolean backlogReported = new AtomicBoolean();
+    // true while a checkHeartbeat command is queued and not yet started: CAS false->true by the caller that queues
+    // one; set(false) by the worker when it starts it. Orders nothing else.
+    private final AtomicBoolean checkPending = new AtomicBoolean();
+    // true once a full queue has been logged; CAS by the caller that logs, reset by the worker when the queue has
+    // half drained. Only decides whether to log.
+    private final AtomicBoolean fullReported = new AtomicBoolean();
+    // true once a command rejected after close has been logged at WARN. Only decides the log level.
+    private final AtomicBoolean rejectionReported = new AtomicBoolean();
+    // Completed by the worker when it has run close (state DISCONNECTED, events posted). Deactivation waits on it.
+    private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
+
+    // Commands run by the worker. Single writer (the owner, lazySet: an ordered store, no fence); read by metrics,
+    // which may see a value a few commands old.
+    private final AtomicLong processed = new AtomicLong();
+    // Counters only: written from any thread, each read on its own; they order nothing else.
+    private final LongAdder callbacks = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final LongAdder sendErrors = new LongAdder();
+    private final LongAdder listenerErrors = new LongAdder();
+    private final LongAdder commandFailures = new LongAdder();
+
+    /**
+     * A new DISCONNECTED connection, or (with {@code from}) one continuing a predecessor's handover.
+     *
+     * @param capacity MIDI frames the queue holds (the control reserve is as large again)
+     */
+    SedaNetworkConnection(ConnectionContext context, Stages stages, int capacity, ConnectionHandover from) {
+        this.context = Objects.requireNonNull(context, "context");
+        this.stages = Objects.requireNonNull(stages, "stages");
+        this.peerAddress = context.host() + ":" + context.httpPort();
+        this.meter = new QueryMeter(stages.latency());
+        this.mailbox = new SerialExecutor<>(peerAddress, stages.workers(), capacity, capacity, this::handle,
+                this::commandFailed);
+        if (from == null) {
+            state = DISCONNECTED;
+            devices = List.of();
+            lastHeartbeat = NEVER;
+            listeners = NO_LISTENERS;
+            publishedPeer = Peer.UNKNOWN;
+        } else {
+            state = from.state();
+            remoteNode = from.peer().map(Handshake::node).orElse(null);
+            devices = from.peer().map(Handshake::devices).orElse(List.of());
+            lastHeartbeat = from.lastHeartbeatNanos();
+            listeners = from.listeners().toArray(NO_LISTENERS);
+            publishedPeer = remoteNode == null ? Peer.UNKNOWN : new Peer(remoteNode, devices);
+        }
+        publishedState = state;
+        publishedHeartbeat = lastHeartbeat;
+        publishedListeners = listeners;
+        if (from != null) {
+            // The first command of the successor: the predecessor's frames go out before anything queued later.
+            pendingControl.incrementAndGet();
+            mailbox.offerAlways(new Adopted(from.queuedFrames(), state == CONNECTING));
+        }
+    }
+
+    @Override
+    public String strategy() {
+        return STRATEGY;
+    }
+
+    // ==== commands (any thread) =====================================================================================
+
+    @Override
+    public void connect() {
+        control(Command.CONNECT);
+    }
+
+    @Override
+    public void disconnect() {
+        control(Command.DISCONNECT);
+    }
+
+    @Override
+    public void handshakeCompleted(Handshake peer) {
+        control(new HandshakeCompleted(Objects.requireNonNull(peer, "peer")));
+    }
+
+    @Override
+    public void goodbyeReceived() {
+        control(Command.GOODBYE);
+    }
+
+    /** Posts the arrival time; while one notification is still queued, later ones only move its time forward. */
+    @Override
+    public void notifyHeartbeat() {
+        long now = System.nanoTime();
+        if (lifecycle.get() != OPEN) {
+            control(new NotifyHeartbeat(now)); // kept, forwarded or rejected: never coalesced
+            return;
+        }
+        heartbeatArrival.accumulateAndGet(now, (last, t) -> last == NEVER || t - last > 0 ? t : last);
+        if (heartbeatPending.compareAndSet(false, true)) {
+            control(Command.HEARTBEAT);
+        }
+    }
+
+    /** B.3: posts a check command; while one is still queued, further calls are folded into it. */
+    @Override
+    public void checkHeartbeat() {
+        if (lifecycle.get() != OPEN) {
+            control(Command.CHECK_HEARTBEAT); // kept, forwarded or rejected: never coalesced
+            return;
+        }
+        if (checkPending.compareAndSet(false, true) && !control(Command.CHECK_HEARTBEAT)) {
+            checkPending.set(false);
+        }
+    }
+
+    /**
+     * Queues MIDI for the peer. Never blocks.
+     *
+     * @return true when queued; false (counted as dropped) when closed, when the queue holds {@code queue.capacity}
+     *         frames already, or when not connected and no state-changing command is queued before it. A queued
+     *         frame goes out in its turn if the connection is CONNECTED then, else it is counted as dropped: so
+     *         {@code handshakeCompleted(h); send(f)} from one thread sends {@code f}, as the order of commands says.
+     */
+    @Override
+    public boolean send(DataFrame frame) {
+        Objects.requireNonNull(frame, "frame");
+        int l = lifecycle.get();
+        if (l == HANDED_OVER) {
+            return forwardSend(frame);
+        }
+        // pendingControl first, then the state: see the field comment.
+        if (l == CLOSED || (pendingControl.get() == 0 && publishedState != CONNECTED)) {
+            dropped.increment();
+            return false;
+        }
+        if (mailbox.offer(new Send(frame))) {
+            return true;
+        }
+        dropped.increment();
+        if (fullReported.compareAndSet(false, true)) {
+            LOG.warn("{}: command queue full ({} waiting); dropping MIDI until it drains", this, mailbox.depth());
+        }
+        return false;
+    }
+
+    /**
+     * After the handover: straight to the successor when nothing of ours is still being forwarded (so its answer is
+     * the caller's), else behind what is.
+     */
+    private boolean forwardSend(DataFrame frame) {
+        if (mailbox.isIdle()) {
+            return successor.send(frame);
+        }
+        if (mailbox.offer(new Send(frame))) {
+            return true;
+        }
+        dropped.increment();
+        return false;
+    }
+
+    @Override
+    public void addListener(ConnectionListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        if (lifecycle.get() != CLOSED) {
+            mailbox.offerAlways(new AddListener(listener));
+        }
+    }
+
+    @Override
+    public void removeListener(ConnectionListener listener) {
+        if (listener != null && lifecycle.get() != CLOSED) {
+            mailbox.offerAlways(new RemoveListener(listener));
+        }
+    }
+
+    /**
+     * Ends the connection for good: the worker runs the commands queued before, then enters DISCONNECTED (one event
+     * if it was not already) and rejects everything later. Idempotent; a no-op after {@link #completeHandover}; kept
+     * for the successor between {@link #beginHandover} and {@link #completeHandover}.
+     */
+    @Override
+    public void close() {
+        for (;;) {
+            int l = lifecycle.get();
+            if (l == OPEN) {
+                if (lifecycle.compareAndSet(OPEN, CLOSED)) {
+                    pendingControl.incrementAndGet();
+                    mailbox.offerAlways(Command.CLOSE);
+                    return;
+                }
+            } else if (l == HANDING_OVER) {
+                pendingControl.incrementAndGet();
+                mailbox.offerAlways(Command.CLOSE);
+                return;
+            } else {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Queues a control command; false when it was rejected (closed). A control command is never refused for a full
+     * queue: MIDI cannot crowd it out, and the ones a peer can repeat at will (heartbeats, checks) are coalesced, so
+     * only a caller issuing commands faster than the worker runs them makes the queue grow beyond its capacity; that
+     * is logged at WARN when it starts and at INFO when it is over.
+     */
+    private boolean control(Command c) {
+        if (lifecycle.get() == CLOSED) {
+            rejectAfterClose(c);
+            return false;
+        }
+        if (changesState(c)) {
+            pendingControl.incrementAndGet();
+        }
+        mailbox.offerAlways(c);
+        int depth = mailbox.depth();
+        if (depth > 2 * mailbox.capacity() && backlogReported.compareAndSet(false, true)) {
+            LOG.warn("{}: {} commands waiting: commands arrive faster than the worker runs them (control commands are "
+                    + "never dropped)", this, depth);
+        }
+        return true;
+    }
+
+    /** Whether {@code c} may change the state, so a send queued behind it must be judged in its turn. */
+    private static boolean changesState(Command c) {
+        return c == Command.CONNECT || c == Command.DISCONNECT || c == Command.GOODBYE || c == Command.CHECK_HEARTBEAT
+                || c == Command.CLOSE || c instanceof HandshakeCompleted || c instanceof HandshakeResult
+                || c instanceof Adopted;
+    }
+
+    /** The owner has run (or forwarded, or rejected) {@code c}: it no longer holds sends back. */
+    private void ran(Command c) {
+        if (changesState(c)) {
+            pendingControl.decrementAndGet();
+        }
+    }
+
+    /** A command after close: counted as rejected (and as an error) and reported by an error callback. */
+    private void rejectAfterClose(Command c) {
+        rejected.increment();
+        errors.increment();
+        if (rejectionReported.compareAndSet(false, true)) {
+            LOG.warn("{}: {} rejected: the connection is closed (later rejections are logged at DEBUG)", this,
+                    c.name());
+        } else {
+            LOG.debug("{}: {} rejected: the connection is closed", this, c.name());
+        }
+        post(publishedListeners, List.of(new ErrorEvent(c.name() + " rejected: the connection is closed")));
+    }
+
+    // ==== queries (any thread, never waiting on the worker) =========================================================
+
+    /** One volatile read (plus the query count). */
+    @Override
+    public ConnectionState getState() {
+        NetworkConnection next = successor;
+        if (next != null) {
+            return next.getState();
+        }
+        if (meter.countAndSample()) {
+            long t0 = System.nanoTime();
+            ConnectionState s = publishedState;
+            meter.record(System.nanoTime() - t0);
+            return s;
+        }
+        return publishedState;
+    }
+
+    @Override
+    public Optional<NodeId> getRemoteId() {
+        NetworkConnection next = successor;
+        if (next != null) {
+            return next.getRemoteId();
+        }
+        if (meter.countAndSample()) {
+            long t0 = System.nanoTime();
+            Optional<NodeId> id = publishedPeer.id();
+            meter.record(System.nanoTime() - t0);
+            return id;
+        }
+        return publishedPeer.id();
+    }
+
+    @Override
+    public Optional<NodeInfo> getRemoteNode() {
+        NetworkConnection next = successor;
+        if (next != null) {
+            return next.getRemoteNode();
+        }
+        if (meter.countAndSample()) {
+            long t0 = System.nanoTime();
+            Optional<NodeInfo> node = publishedPeer.node();
+            meter.record(System.nanoTime() - t0);
+            return node;
+        }
+        return publishedPeer.node();
+    }
+
+    /** The immutable list of the last handshake: one volatile read, never a half-written list. */
+    @Override
+    public List<DeviceInfo> getRemoteDevices() {
+        NetworkConnection next = successor;
+        if (next != null) {
+            return next.getRemoteDevices();
+        }
+        if (meter.countAndSample()) {
+            long t0 = System.nanoTime();
+            List<DeviceInfo> list = publishedPeer.devices();
+            meter.record(System.nanoTime() - t0);
+            return list;
+        }
+        return publishedPeer.devices();
+    }
+
+    /** From the monotonic clock; {@code Long.MAX_VALUE} before the first heartbeat or handshake. */
+    @Override
+    public long getTimeSinceLastHeartbeat() {
+        NetworkConnection next = successor;
+        if (next != null) {
+            return next.getTimeSinceLastHeartbeat();
+        }
+        boolean timed = meter.countAndSample();
+        long now = System.nanoTime();
+        long last = publishedHeartbeat;
+        long age = last == NEVER ? Long.MAX_VALUE : TimeUnit.NANOSECONDS.toMillis(Math.max(0, now - last));
+        if (timed) {
+            meter.record(System.nanoTime() - now);
+        }
+        return age;
+    }
+
+    /**
+     * A query answered by the worker, between two commands: every field of one moment. Completes exceptionally with
+     * {@link IllegalStateException} when the connection is closed (or handed over before the worker got to it), and
+     * with {@link RejectedExecutionException} when the queue's control reserve is used up. Never blocks.
+     */
+    public CompletableFuture<WorkerSnapshot> inspectAsync() {
+        NetworkConnection next = successor;
+        if (next instanceof SedaNetworkConnection s) {
+            return s.inspectAsync();
+        }
+        meter.count();
+        CompletableFuture<WorkerSnapshot> f = new CompletableFuture<>();
+        if (lifecycle.get() == CLOSED || next != null) {
+            f.completeExceptionally(new IllegalStateException(this + " is " + (next == null ? "closed" : "handed over")));
+        } else if (!mailbox.offerControl(new Inspect(f, System.nanoTime()))) {
+            f.completeExceptionally(new RejectedExecutionException(this + ": the command queue is full"));
+        }
+        return f;
+    }
+
+    /**
+     * {@link #inspectAsync()}, waiting at most the strategy's query timeout. On timeout the future is completed
+     * exceptionally before this method throws, so the worker's late answer is discarded.
+     *
+     * @throws TimeoutException      when the worker did not answer in time
+     * @throws InterruptedException  when interrupted while waiting (the flag is cleared, as usual)
+     * @throws IllegalStateException when the connection is closed
+     */
+    public WorkerSnapshot inspect() throws TimeoutException, InterruptedException {
+        CompletableFuture<WorkerSnapshot> f = inspectAsync();
+        long timeoutMs = stages.queryTimeoutMs().getAsLong();
+        try {
+            return f.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            TimeoutException t = new TimeoutException(this + ": the worker did not answer within " + timeoutMs + " ms");
+            if (f.completeExceptionally(t)) {
+                throw t;
+            }
+            return f.join(); // answered in the meantime after all
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** This connection's counters now. Never blocks, never waits on the worker. */
+    @Override
+    public ConnectionMetrics metrics() {
+        return new ConnectionMetrics(STRATEGY, meter.queries(), 0, callbacks.sum(), processed.get(), mailbox.depth(),
+                meter.latency(), errors.sum(), dropped.sum());
+    }
+
+    // ==== hot swap ==================================================================================================
+
+    /**
+     * Stops the worker at a barrier queued behind every command accepted so far (they run first; MIDI frames that
+     * trail the last other command are not sent but handed over, in order). A handshake in flight is given up to the
+     * query timeout to finish first; if it has not, the successor resumes it. Commands that arrive from now on stay
+     * queued for the successor. Waits, each time at most the query timeout, for the worker to reach the barrier and
+     * for the notification thread to deliver the events raised before it.
+     *
+     * @throws IllegalStateException when closed or already handing over, or when the worker did not reach the barrier
+     *                               in time (then nothing changed: the connection goes on as before)
+     */
+    @Override
+    public ConnectionHandover beginHandover() {
+        if (!lifecycle.compareAndSet(OPEN, HANDING_OVER)) {
+            throw new IllegalStateException(this + (lifecycle.get() == CLOSED ? " is closed" : " is already handing over"));
+        }
+        long timeoutMs = stages.queryTimeoutMs().getAsLong();
+        CompletableFuture<Void> handshake = publishedHandshake;
+        if (handshake != null && publishedState == CONNECTING) {
+            try {
+                handshake.get(timeoutMs, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                LOG.debug("{}: handing over with a handshake still in flight; the successor resumes it", this);
+            } catch (InterruptedException e) {
+                lifecycle.compareAndSet(HANDING_OVER, OPEN);
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(this + ": interrupted while starting a handover", e);
+            }
+        }
+        Barrier barrier = new Barrier();
+        mailbox.offerAlways(barrier);
+        ConnectionHandover handover;
+        try {
+            handover = awaitBarrier(barrier, timeoutMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(this + ": interrupted while starting a handover", e);
+        }
+        fenceNotifications(timeoutMs);
+        stages.onRetired().accept(this);
+        LOG.debug("{}: handing over in state {} with {} queued frames", this, handover.state(),
+                handover.queuedFrames().size());
+        return handover;
+    }
+
+    private ConnectionHandover awaitBarrier(Barrier barrier, long timeoutMs) throws InterruptedException {
+        try {
+            try {
+                return barrier.result.get(timeoutMs, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | InterruptedException e) {
+                if (barrier.phase.compareAndSet(Barrier.PENDING, Barrier.CANCELLED)) {
+                    lifecycle.compareAndSet(HANDING_OVER, OPEN); // commands queued meanwhile run as usual
+                    if (e instanceof InterruptedException ie) {
+                        throw ie;
+                    }
+                    throw new IllegalStateException(this + ": handover not started: the worker did not reach it within "
+                            + timeoutMs + " ms", e);
+                }
+                // The worker took the barrier just now and completes it at once.
+                return barrier.result.get(timeoutMs, TimeUnit.MILLISECONDS);
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException(this + ": handover failed on the worker", e);
+        }
+    }
+
+    /** Waits until the notification thread has delivered what is queued now (not when we are that thread). */
+    private void fenceNotifications(long timeoutMs) {
+        if (stages.isNotifyThread().test(Thread.currentThread())) {
+            return;
+        }
+        CompletableFuture<Void> fence = new CompletableFuture<>();
+        try {
+            stages.notifier().execute(() -> fence.complete(null));
+            fence.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException | ExecutionException e) {
+            LOG.debug("{}: notification stage stopped; no events to wait for", this);
+        } catch (TimeoutException e) {
+            LOG.warn("{}: earlier callbacks still running after {} ms; the successor's may overtake them", this,
+                    timeoutMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Replays the commands kept since {@link #beginHandover} on {@code next}, in order, then forwards every later
+     * command (through the same queue, so one caller's commands keep their order) and every query to it.
+     *
+     * @throws IllegalStateException when {@link #beginHandover} has not completed, or this already completed
+     */
+    @Override
+    public void completeHandover(NetworkConnection next) {
+        Objects.requireNonNull(next, "successor");
+        if (next == this) {
+            throw new IllegalArgumentException("a connection cannot hand over to itself");
+        }
+        if (lifecycle.get() != HANDING_OVER || !mailbox.isHeld()) {
+            throw new IllegalStateException(this + " is not handing over");
+        }
+        successor = next;
+        if (!lifecycle.compareAndSet(HANDING_OVER, HANDED_OVER)) {
+            throw new IllegalStateException(this + " is not handing over");
+        }
+        mailbox.drainInlineTo(this::replay);
+        // Return only once what was kept has reached the successor, even when another thread is forwarding it, so a
+        // caller that switches to the successor now cannot overtake its own earlier commands.
+        Fence fence = new Fence(new CompletableFuture<>());
+        mailbox.offerAlways(fence);
+        long timeoutMs = stages.queryTimeoutMs().getAsLong();
+        try {
+            fence.done().get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            LOG.warn("{}: kept commands still being forwarded after {} ms", this, timeoutMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.debug("{}: handed over to {}", this, next);
+    }
+
+    /** Mailbox owner, INLINE mode after completeHandover: one kept or late command onto the successor. */
+    private void replay(Command c) {
+        ran(c);
+        NetworkConnection next = successor;
+        if (c instanceof Fence f) {
+            f.done().complete(null);
+        } else if (c instanceof Send s) {
+            next.send(s.frame());
+        } else if (c == Command.CONNECT) {
+            next.connect();
+        } else if (c == Command.DISCONNECT) {
+            next.disconnect();
+        } else if (c == Command.GOODBYE) {
+            next.goodbyeReceived();
+        } else if (c == Command.CHECK_HEARTBEAT) {
+            next.checkHeartbeat();
+        } else if (c == Command.CLOSE) {
+            next.close();
+        } else if (c instanceof HandshakeCompleted h) {
+            next.handshakeCompleted(h.peer());
+        } else if (c instanceof NotifyHeartbeat || c == Command.HEARTBEAT) {
+            next.notifyHeartbeat();
+        } else if (c instanceof AddListener a) {
+            next.addListener(a.listener());
+        } else if (c instanceof RemoveListener r) {
+            next.removeListener(r.listener());
+        } else if (c instanceof HandshakeResult r) {
+            // The handshake that was in flight at the barrier: its success completes the successor's CONNECTING
+            // (which resumed it too; the later of the two results is ignored there). A failure is left to the
+            // successor's own attempt.
+            if (r.peer() != null && handoverConnecting && r.generation() == handoverGeneration) {
+                next.handshakeCompleted(r.peer());
+            } else {
+                LOG.debug("{}: handshake result after the handover not forwarded ({})", this, r.failure());
+            }
+        } else if (c instanceof Inspect q) {
+            q.result().completeExceptionally(new IllegalStateException(this + " was handed over to " + next));
+        } else if (c instanceof Barrier b) {
+            b.result.completeExceptionally(new IllegalStateException(this + " was handed over"));
+        }
+    }
+
+    // ==== the worker ================================================================================================
+
+    /** Mailbox owner: runs one command, then hands the events it raised to the notification stage. */
+    private void handle(Command c) {
+        assert mailbox.isOwner() : SerialExecutor.SINGLE_OWNER_RULE + " (" + c.name() + " on "
+                + Thread.currentThread().getName() + ")";
+        processed.lazySet(processed.get() + 1);
+        if (backlogReported.get() && mailbox.depth() < mailbox.capacity() && backlogReported.compareAndSet(true, false)) {
+            LOG.info("{}: command backlog worked off ({} waiting)", this, mailbox.depth());
+        }
+        try {
+            if (c instanceof Send s) {
+                onSend(s.frame());
+            } else if (c instanceof Barrier b) {
+                onBarrier(b);
+            } else {
+                flushHeldFrames();
+                if (c == Command.CONNECT) {
+                    onConnect();
+                } else if (c == Command.DISCONNECT || c == Command.GOODBYE) {
+                    if (!closed) {
+                        generation++;
+                        setState(DISCONNECTED);
+                    }
+                } else if (c == Command.CHECK_HEARTBEAT) {
+                    onCheckHeartbeat();
+                } else if (c == Command.CLOSE) {
+                    onClose();
+                } else if (c instanceof HandshakeCompleted h) {
+                    if (!closed) {
+                        applyHandshake(h.peer());
+                    }
+                } else if (c == Command.HEARTBEAT) {
+                    heartbeatPending.set(false);
+                    onNotifyHeartbeat(heartbeatArrival.get());
+                } else if (c instanceof NotifyHeartbeat h) {
+                    onNotifyHeartbeat(h.nanos());
+                } else if (c instanceof HandshakeResult r) {
+                    onHandshakeResult(r);
+                } else if (c instanceof AddListener a) {
+                    onAddListener(a.listener());
+                } else if (c instanceof RemoveListener r) {
+                    onRemoveListener(r.listener());
+                } else if (c instanceof Inspect q) {
+                    onInspect(q);
+                } else if (c instanceof Adopted a) {
+                    onAdopted(a);
+                } else if (c instanceof Fence f) {
+                    f.done().complete(null);
+                }
+            }
+        } finally {
+            ran(c);
+            if (!events.isEmpty()) {
+                post(listeners, events);
+                events = new ArrayList<>(2);
+            }
+        }
+    }
+
+    private void onSend(DataFrame frame) {
+        if (lifecycle.get() == HANDING_OVER) {
+            // Collected, not sent: becomes ConnectionHandover.queuedFrames unless another command follows it.
+            if (!closed && state == CONNECTED && remoteNode != null) {
+                heldFrames.add(frame);
+            } else {
+                dropped.increment();
+            }
+            return;
+        }
+        flushHeldFrames();
+        sendNow(frame);
+        if (fullReported.get() && mailbox.depth() <= mailbox.capacity() / 2 && fullReported.compareAndSet(true, false)) {
+            LOG.info("{}: command queue drained ({} waiting); accepting MIDI again", this, mailbox.depth());
+        }
+    }
+
+    private void sendNow(DataFrame frame) {
+        if (closed || state != CONNECTED || remoteNode == null) {
+            dropped.increment();
+            return;
+        }
+        try {
+            context.link().sendData(remoteNode, frame);
+        } catch (RuntimeException e) {
+            sendErrors.increment();
+            dropped.increment();
+            LOG.debug("{}: send failed", this, e);
+        }
+    }
+
+    /** Frames collected while a handover was starting go out before any other command, so the order holds. */
+    private void flushHeldFrames() {
+        if (heldFrames.isEmpty()) {
+            return;
+        }
+        for (DataFrame f : heldFrames) {
+            sendNow(f);
+        }
+        heldFrames.clear();
+    }
+
+    private void onConnect() {
+        if (closed || (state != DISCONNECTED && state != FAILED)) {
+            return;
+        }
+        long gen = ++generation;
+        setState(CONNECTING);
+        startHandshake(gen);
+    }
+
+    private void startHandshake(long gen) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        handshakeGeneration = gen;
+        handshakeDone = done;
+        publishedHandshake = done;
+        try {
+            stages.handshakes().execute(() -> runHandshake(gen));
+        } catch (RejectedExecutionException e) {
+            onHandshakeResult(new HandshakeResult(gen, null, "the seda strategy is stopped"));
+        }
+    }
+
+    /** On a handshake thread: the blocking HTTP handshake; the outcome goes back to the worker as a command. */
+    private void runHandshake(long gen) {
+        Handshake peer = null;
+        String failure = null;
+        try {
+            peer = context.handshaker().handshake(context.host(), context.httpPort());
+            if (peer == null) {
+                failure = "no handshake returned";
+            }
+        } catch (InterruptedIOException e) {
+            Thread.currentThread().interrupt();
+            failure = "interrupted";
+        } catch (IOException e) {
+            failure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        } catch (RuntimeException e) {
+            LOG.error("{}: handshaker threw", this, e);
+            failure = e.toString();
+        }
+        pendingControl.incrementAndGet();
+        mailbox.offerAlways(new HandshakeResult(gen, peer, failure));
+    }
+
+    private void onHandshakeResult(HandshakeResult r) {
+        try {
+            if (closed || r.generation() != generation || state != CONNECTING) {
+                LOG.debug("{}: late handshake result ignored", this);
+                return;
+            }
+            if (r.peer() != null) {
+                if (!applyHandshake(r.peer())) {
+                    setState(FAILED);
+                }
+            } else {
+                setState(FAILED);
+                error("handshake with " + peerAddress + " failed: " + r.failure());
+            }
+        } finally {
+            if (r.generation() == handshakeGeneration && handshakeDone != null) {
+                CompletableFuture<Void> done = handshakeDone;
+                handshakeDone = null;
+                publishedHandshake = null;
+                done.complete(null);
+            }
+        }
+    }
+
+    /** Records the peer's node and devices and enters CONNECTED; false (with an error) for another node. */
+    private boolean applyHandshake(Handshake peer) {
+        NodeInfo node = peer.node();
+        if (remoteNode != null && !remoteNode.id().equals(node.id())) {
+            String message = "handshake from node " + node.id() + " rejected: this connection belongs to node "
+                    + remoteNode.id();
+            LOG.warn("{}: {}", this, message);
+            error(message);
+            return false;
+        }
+        generation++; // an outbound handshake still in flight is superseded by this one
+        List<DeviceInfo> before = devices;
+        remoteNode = node;
+        devices = peer.devices();
+        lastHeartbeat = System.nanoTime();
+        publishedHeartbeat = lastHeartbeat;
+        publishedPeer = new Peer(node, devices); // before the state: a reader seeing CONNECTED sees this peer
+        setState(CONNECTED);
+        if (!before.equals(devices)) {
+            events.add(new DevicesEvent(devices));
+        }
+        return true;
+    }
+
+    private void onNotifyHeartbeat(long nanos) {
+        if (closed || nanos == NEVER) {
+            return;
+        }
+        if (lastHeartbeat == NEVER || nanos - lastHeartbeat > 0) {
+            lastHeartbeat = nanos;
+            publishedHeartbeat = nanos;
+        }
+    }
+
+    private void onCheckHeartbeat() {
+        checkPending.set(false);
+        if (closed || state != CONNECTED) {
+            return;
+        }
+        long silentNanos = lastHeartbeat == NEVER ? Long.MAX_VALUE : System.nanoTime() - lastHeartbeat;
+        if (silentNanos > context.heartbeatTimeout().toNanos()) {
+            setState(FAILED);
+            error(lastHeartbeat == NEVER ? "heartbeat timeout: no heartbeat received"
+                    : "heartbeat timeout: no heartbeat for " + TimeUnit.NANOSECONDS.toMillis(silentNanos) + " ms");
+        }
+    }
+
+    private void onClose() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        generation++;
+        setState(DISCONNECTED);
+        lifecycle.compareAndSet(OPEN, CLOSED); // when close came through a handover that was called off
+        if (!events.isEmpty()) {
+            post(listeners, events);
+            events = new ArrayList<>(2);
+        }
+        mailbox.drainInlineTo(this::rejectQueued);
+        CompletableFuture<Void> done = handshakeDone;
+        if (done != null) {
+            handshakeDone = null;
+            publishedHandshake = null;
+            done.complete(null);
+        }
+        stages.onRetired().accept(this); // before the future: whoever waits for it sees the strategy's totals updated
+        closedFuture.complete(null);
+        LOG.debug("{}: closed", this);
+    }
+
+    /** Mailbox owner, INLINE mode after close: whatever was queued behind close, or arrives later. */
+    private void rejectQueued(Command c) {
+        ran(c);
+        if (c instanceof Fence f) {
+            f.done().complete(null);
+        } else if (c instanceof Send) {
+            dropped.increment();
+        } else if (c instanceof Inspect q) {
+            q.result().completeExceptionally(new IllegalStateException(this + " is closed"));
+        } else if (c instanceof Barrier b) {
+            b.result.completeExceptionally(new IllegalStateException(this + " is closed"));
+        } else if (c instanceof HandshakeResult || c instanceof AddListener || c instanceof RemoveListener
+                || c == Command.CLOSE) {
+            LOG.trace("{}: {} after close ignored", this, c.name());
+        } else {
+            rejectAfterClose(c);
+        }
+    }
+
+    private void onAddListener(ConnectionListener l) {
+        for (ConnectionListener x : listeners) {
+            if (x.equals(l)) {
+                return;
+            }
+        }
+        ConnectionListener[] next = Arrays.copyOf(listeners, listeners.length + 1);
+        next[listeners.length] = l;
+        listeners = next;
+        publishedListeners = next;
+    }
+
+    private void onRemoveListener(ConnectionListener l) {
+        for (int i = 0; i < listeners.length; i++) {
+            if (listeners[i].equals(l)) {
+                ConnectionListener[] next = new ConnectionListener[listeners.length - 1];
+                System.arraycopy(listeners, 0, next, 0, i);
+                System.arraycopy(listeners, i + 1, next, i, listeners.length - i - 1);
+                listeners = next;
+                publishedListeners = next;
+                return;
+            }
+        }
+    }
+
+    private void onInspect(Inspect q) {
+        WorkerSnapshot s = new WorkerSnapshot(state, Optional.ofNullable(remoteNode), devices, lastHeartbeat,
+                generation, handshakeDone != null, listeners.length, processed.get(), mailbox.depth(), closed);
+        if (q.result().complete(s)) {
+            meter.record(System.nanoTime() - q.enqueuedNanos());
+        }
+    }
+
+    private void onAdopted(Adopted a) {
+        if (!a.frames().isEmpty()) {
+            if (!closed && state == CONNECTED && remoteNode != null) {
+                for (DataFrame f : a.frames()) {
+                    sendNow(f);
+                }
+            } else {
+                dropped.add(a.frames().size());
+                LOG.debug("{}: {} handed-over frames dropped in state {}", this, a.frames().size(), state);
+            }
+        }
+        if (a.resumeHandshake() && !closed && state == CONNECTING) {
+            startHandshake(++generation);
+        }
+    }
+
+    private void onBarrier(Barrier b) {
+        if (!b.phase.compareAndSet(Barrier.PENDING, Barrier.TAKEN)) {
+            flushHeldFrames(); // the caller gave up: what was collected goes out now, in order
+            return;
+        }
+        try {
+            List<DataFrame> frames = List.copyOf(heldFrames);
+            heldFrames.clear();
+            handoverGeneration = generation;
+            handoverConnecting = state == CONNECTING;
+            Optional<Handshake> peer = remoteNode == null ? Optional.empty()
+                    : Optional.of(new Handshake(remoteNode, devices));
+            ConnectionHandover h = new ConnectionHandover(context, state, peer, lastHeartbeat, List.of(listeners),
+                    frames);
+            mailbox.hold();
+            b.result.complete(h);
+        } catch (RuntimeException e) {
+            b.result.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    /**
+     * Moves to {@code to} and records the event; the same state twice is a no-op. Worker only.
+     *
+     * @throws IllegalStateException for a transition {@link ConnectionState} does not allow (a bug in this class)
+     */
+    private void setState(ConnectionState to) {
+        ConnectionState from = state;
+        if (from == to) {
+            return;
+        }
+        boolean legal = switch (to) {
+            case DISCONNECTED, CONNECTED -> true;
+            case CONNECTING -> from == DISCONNECTED || from == FAILED;
+            case FAILED -> from == CONNECTING || from == CONNECTED;
+        };
+        if (!legal) {
+            throw new IllegalStateException("illegal connection state change " + from + " -> " + to);
+        }
+        state = to;
+        publishedState = to;
+        events.add(new StateEvent(from, to));
+        LOG.debug("{}: {} -> {}", this, from, to);
+    }
+
+    private void error(String message) {
+        errors.increment();
+        events.add(new ErrorEvent(message));
+    }
+
+    private void commandFailed(Throwable t) {
+        commandFailures.increment();
+        LOG.error("{}: a command failed; the worker goes on with the next one", this, t);
+    }
+
+    // ==== the notification stage ====================================================================================
+
+    /** Hands events to the notification thread, with the listener array of this moment. Any thread. */
+    private void post(ConnectionListener[] to, List<Event> raised) {
+        if (to.length == 0) {
+            return;
+        }
+        try {
+            stages.notifier().execute(() -> deliver(to, raised));
+        } catch (RejectedExecutionException e) {
+            LOG.debug("{}: {} events not delivered, the strategy is stopped", this, raised.size());
+        }
+    }
+
+    /** On the notification thread. */
+    private void deliver(ConnectionListener[] to, List<Event> raised) {
+        for (Event event : raised) {
+            for (ConnectionListener l : to) {
+                try {
+                    if (event instanceof StateEvent s) {
+                        l.stateChanged(this, s.from(), s.to());
+                    } else if (event instanceof ErrorEvent e) {
+                        l.error(this, e.message());
+                    } else if (event instanceof DevicesEvent d) {
+                        l.devicesChanged(this, d.devices());
+                    }
+                } catch (Throwable t) {
+                    listenerErrors.increment();
+                    LOG.error("{}: listener {} failed on {}", this, l, event, t);
+                } finally {
+                    callbacks.increment();
+                }
+            }
+        }
+    }
+
+    // ==== for the strategy and tests ================================================================================
+
+    /** Completes when the worker has run close. */
+    CompletableFuture<Void> closedFuture() {
+        return closedFuture;
+    }
+
+    boolean isOpen() {
+        return lifecycle.get() == OPEN;
+    }
+
+    SerialExecutor<Command> mailbox() {
+        return mailbox;
+    }
+
+    long rejectedCommands() {
+        return rejected.sum();
+    }
+
+    long listenerErrors() {
+        return listenerErrors.sum();
+    }
+
+    long commandFailures() {
+        return commandFailures.sum();
+    }
+
+    @Override
+    public String toString() {
+        return "seda connection to " + peerAddress + publishedPeer.id().map(id -> " (" + id + ")").orElse("");
+    }
+}

@@ -1,0 +1,625 @@
+package org.midimesh.connection.seda.internal;
+
+import static org.midimesh.connection.seda.internal.Wait.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.midimesh.api.connection.ConnectionState.CONNECTED;
+import static org.midimesh.api.connection.ConnectionState.CONNECTING;
+import static org.midimesh.api.connection.ConnectionState.DISCONNECTED;
+import static org.midimesh.api.connection.ConnectionState.FAILED;
+import static org.midimesh.connection.seda.internal.TestData.frame;
+import static org.midimesh.connection.seda.internal.TestData.handshake;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.midimesh.api.DeviceInfo;
+import org.midimesh.api.NodeId;
+import org.midimesh.api.NodeInfo;
+import org.midimesh.api.connection.ConnectionContext;
+import org.midimesh.api.connection.ConnectionListener;
+import org.midimesh.api.connection.ConnectionMetrics;
+import org.midimesh.api.connection.ConnectionState;
+import org.midimesh.api.connection.Handshaker;
+import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.test.Configs;
+import org.midimesh.api.test.DeadlockWatchdog;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@ExtendWith(DeadlockWatchdog.class)
+class SedaNetworkConnectionTest {
+
+    private static final Duration LONG_TIMEOUT = Duration.ofHours(1);
+    private static final NodeId PEER = NodeId.random();
+    private static final NodeId OTHER = NodeId.random();
+
+    private final RecordingLink link = new RecordingLink();
+    private final RecordingListener listener = new RecordingListener();
+    private final List<SedaConnectionStrategy> strategies = new ArrayList<>();
+    private SedaConnectionStrategy strategy;
+
+    @AfterEach
+    void stopStrategies() {
+        link.openGate();
+        for (SedaConnectionStrategy s : strategies) {
+            s.deactivate();
+        }
+    }
+
+    private SedaConnectionStrategy startStrategy(Map<String, Object> config) {
+        SedaConnectionStrategy s = new SedaConnectionStrategy(Configs.of(SedaConnectionStrategy.Config.class, config));
+        strategies.add(s);
+        if (strategy == null) {
+            strategy = s;
+        }
+        return s;
+    }
+
+    private SedaNetworkConnection connection(Handshaker handshaker) {
+        return connection(handshaker, LONG_TIMEOUT);
+    }
+
+    private SedaNetworkConnection connection(Handshaker handshaker, Duration heartbeatTimeout) {
+        if (strategy == null) {
+            startStrategy(Map.of());
+        }
+        SedaNetworkConnection c = (SedaNetworkConnection) strategy.create(context(handshaker, heartbeatTimeout));
+        c.addListener(listener);
+        return c;
+    }
+
+    private ConnectionContext context(Handshaker handshaker, Duration heartbeatTimeout) {
+        return new ConnectionContext("127.0.0.1", 7474, handshaker, link, heartbeatTimeout);
+    }
+
+    /** A connected connection whose worker is now blocked inside the link, sending frame 1. */
+    private SedaNetworkConnection connectedAndBlocked(Map<String, Object> config) throws Exception {
+        if (strategy == null) {
+            startStrategy(config);
+        }
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 1));
+        awaitState(c, CONNECTED);
+        link.closeGate();
+        assertTrue(c.send(frame(1)));
+        assertTrue(link.blocked.await(10, TimeUnit.SECONDS));
+        return c;
+    }
+
+    private static void awaitState(NetworkConnection c, ConnectionState s) {
+        await().until(() -> c.getState() == s);
+    }
+
+    private void awaitCalls(List<String> expected) {
+        await().until(() -> listener.whats().size() >= expected.size());
+        assertEquals(expected, listener.whats());
+    }
+
+    /** Waits until every command queued so far has run (the worker answers after them). */
+    private static WorkerSnapshot sync(SedaNetworkConnection c) throws Exception {
+        return c.inspectAsync().get(20, TimeUnit.SECONDS);
+    }
+
+    // ---- states --------------------------------------------------------------------------------------------------
+
+    @Test
+    void shouldStartDisconnectedWithNothingKnown() {
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        assertEquals("seda", c.strategy());
+        assertEquals(DISCONNECTED, c.getState());
+        assertEquals(Optional.empty(), c.getRemoteNode());
+        assertEquals(Optional.empty(), c.getRemoteId());
+        assertTrue(c.getRemoteDevices().isEmpty());
+        assertEquals(Long.MAX_VALUE, c.getTimeSinceLastHeartbeat());
+        assertFalse(c.send(frame(1)), "not connected");
+    }
+
+    @Test
+    void shouldConnectWithTheBlockingHandshakeOnAHandshakeThreadNeverOnAWorker() {
+        FakeHandshaker h = FakeHandshaker.answering(handshake(PEER, 2));
+        SedaNetworkConnection c = connection(h);
+
+        c.connect();
+
+        awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED", "devices:2"));
+        assertEquals(CONNECTED, c.getState());
+        assertEquals(Optional.of(PEER), c.getRemoteId());
+        assertEquals(TestData.devices(2), c.getRemoteDevices());
+        assertTrue(c.getTimeSinceLastHeartbeat() < Long.MAX_VALUE);
+        assertEquals(1, h.threads.size());
+        assertTrue(h.threads.get(0).startsWith("midimesh-seda-handshake-"), h.threads.get(0));
+    }
+
+    @Test
+    void shouldFailWithAnErrorWhenTheHandshakeFailsAndConnectAgainFromFailed() throws Exception {
+        FakeHandshaker h = FakeHandshaker.scripted();
+        SedaNetworkConnection c = connection(h);
+        c.connect();
+        h.fail("connection refused");
+        awaitState(c, FAILED);
+        c.connect();
+        h.respond(handshake(PEER, 0));
+        awaitState(c, CONNECTED);
+
+        awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>FAILED",
+                "error:handshake with 127.0.0.1:7474 failed: connection refused", "FAILED>CONNECTING",
+                "CONNECTING>CONNECTED"));
+        assertEquals(1, c.metrics().errors());
+    }
+
+    @Test
+    void shouldIgnoreConnectWhileConnectingOrConnected() throws Exception {
+        FakeHandshaker h = FakeHandshaker.scripted();
+        SedaNetworkConnection c = connection(h);
+        c.connect();
+        c.connect();
+        h.respond(handshake(PEER, 0));
+        awaitState(c, CONNECTED);
+        c.connect();
+        sync(c);
+
+        assertEquals(1, h.calls.get());
+        awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED"));
+    }
+
+    @Test
+    void shouldLetADisconnectDuringAnInFlightHandshakeWin() throws Exception {
+        FakeHandshaker h = FakeHandshaker.scripted();
+        SedaNetworkConnection c = connection(h);
+        c.connect();
+        await().until(() -> h.calls.get() == 1);
+        c.disconnect();
+        h.respond(handshake(PEER, 1)); // too late
+        await().until(() -> !sync(c).handshakeInFlight());
+
+        assertEquals(DISCONNECTED, c.getState());
+        assertEquals(Optional.empty(), c.getRemoteNode());
+        awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>DISCONNECTED"));
+    }
+
+    @Test
+    void shouldRejectAHandshakeFromAnotherNode() throws Exception {
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 1));
+        c.handshakeCompleted(handshake(OTHER, 3));
+        sync(c);
+
+        assertEquals(Optional.of(PEER), c.getRemoteId());
+        assertEquals(1, c.getRemoteDevices().size());
+        awaitCalls(List.of("DISCONNECTED>CONNECTED", "devices:1",
+                "error:handshake from node " + OTHER + " rejected: this connection belongs to node " + PEER));
+    }
+
+    @Test
+    void shouldDisconnectOnGoodbyeAndTreatTheSameStateTwiceAsANoOp() throws Exception {
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 0));
+        c.goodbyeReceived();
+        c.goodbyeReceived();
+        c.disconnect();
+        sync(c);
+
+        awaitCalls(List.of("DISCONNECTED>CONNECTED", "CONNECTED>DISCONNECTED"));
+    }
+
+    @Test
+    void shouldRejectNullArguments() {
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        assertThrows(NullPointerException.class, () -> c.handshakeCompleted(null));
+        assertThrows(NullPointerException.class, () -> c.send(null));
+        assertThrows(NullPointerException.class, () -> c.addListener(null));
+        assertThrows(NullPointerException.class, () -> c.completeHandover(null));
+    }
+
+    // ---- heartbeat (B.3) -----------------------------------------------------------------------------------------
+
+    @Test
+    void shouldFailASilentConnectedPeerWhenTheMonitorPostsACheck() throws Exception {
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted(), Duration.ZERO);
+        c.handshakeCompleted(handshake(PEER, 0));
+        c.checkHeartbeat();
+        awaitState(c, FAILED);
+
+        await().until(() -> listener.errors().size() == 1);
+        assertTrue(listener.errors().get(0).startsWith("error:heartbeat timeout: no heartbeat for "),
+                listener.errors().get(0));
+    }
+
+    @Test
+    void shouldKeepALivePeerConnectedAndRefreshTheHeartbeatTime() throws Exception {
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.checkHeartbeat(); // not connected: nothing happens
+        c.handshakeCompleted(handshake(PEER, 0));
+        long before = sync(c).lastHeartbeatNanos();
+        c.notifyHeartbeat();
+        c.checkHeartbeat();
+        WorkerSnapshot s = sync(c);
+
+        assertEquals(CONNECTED, s.state());
+        assertTrue(s.lastHeartbeatNanos() - before >= 0);
+        assertTrue(c.getTimeSinceLastHeartbeat() < LONG_TIMEOUT.toMillis());
+    }
+
+    @Test
+    void shouldFoldRepeatedChecksIntoTheOneStillQueued() throws Exception {
+        SedaNetworkConnection c = connectedAndBlocked(Map.of());
+        int before = c.mailbox().depth();
+        for (int i = 0; i < 100; i++) {
+            c.checkHeartbeat();
+        }
+        assertEquals(before + 1, c.mailbox().depth());
+        link.openGate();
+        sync(c);
+        c.checkHeartbeat();
+        sync(c);
+        assertEquals(CONNECTED, c.getState());
+    }
+
+    // ---- the queue -----------------------------------------------------------------------------------------------
+
+    @Test
+    void shouldKeepTheMessagesOfOneConnectionInOrder() throws Exception {
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 1));
+        awaitState(c, CONNECTED);
+        for (int i = 1; i <= 5000; i++) {
+            while (!c.send(frame(i))) {
+                Thread.onSpinWait(); // a full queue refuses; retry until the worker caught up
+            }
+        }
+        await().until(() -> link.data.size() == 5000);
+        List<Integer> seqs = link.seqs();
+        for (int i = 0; i < seqs.size(); i++) {
+            assertEquals(i + 1, seqs.get(i));
+        }
+        assertTrue(link.data.stream().allMatch(s -> s.thread().matches("midimesh-seda-\\d+")));
+    }
+
+    @Test
+    void shouldRefuseMidiWhenTheQueueIsFullButKeepControlCommands() throws Exception {
+        SedaNetworkConnection c = connectedAndBlocked(Map.of("queue_capacity", 4));
+        for (int i = 2; i <= 5; i++) {
+            assertTrue(c.send(frame(i)), "frame " + i);
+        }
+        assertFalse(c.send(frame(6)), "the queue is full: refused, never blocking");
+        assertEquals(1, c.metrics().droppedMessages());
+        assertEquals(4, c.metrics().queueDepth());
+        c.disconnect(); // a control command still gets in, from the reserve
+        c.notifyHeartbeat();
+        assertEquals(6, c.metrics().queueDepth());
+
+        link.openGate();
+        awaitState(c, DISCONNECTED);
+        assertEquals(List.of(1, 2, 3, 4, 5), link.seqs());
+    }
+
+    @Test
+    void shouldNeverLoseAControlCommandAndCoalesceHeartbeats() throws Exception {
+        SedaNetworkConnection c = connectedAndBlocked(Map.of("queue_capacity", 4));
+        for (int i = 0; i < 100; i++) {
+            c.notifyHeartbeat();
+            c.checkHeartbeat();
+        }
+        assertEquals(2, c.metrics().queueDepth(), "one heartbeat notification and one check, whatever the rate");
+        for (int i = 0; i < 50; i++) { // far beyond capacity and reserve: none is refused
+            c.disconnect();
+            c.handshakeCompleted(handshake(PEER, 1 + i % 3));
+        }
+        c.goodbyeReceived();
+        assertEquals(2 + 101, c.metrics().queueDepth());
+
+        link.openGate();
+        await().until(() -> c.metrics().queueDepth() == 0); // inspect itself may not use more than the reserve
+        WorkerSnapshot s = sync(c);
+        assertEquals(DISCONNECTED, s.state(), "the last command won");
+        assertEquals(TestData.devices(1 + 49 % 3), s.devices());
+        assertTrue(s.lastHeartbeatNanos() != SedaNetworkConnection.NEVER);
+        await().until(() -> listener.states().size() == 1 + 100 + 1);
+        assertEquals("CONNECTED>DISCONNECTED", listener.states().get(101));
+    }
+
+    @Test
+    void shouldDropAQueuedFrameWhenAnEarlierCommandEndedTheConnection() throws Exception {
+        SedaNetworkConnection c = connectedAndBlocked(Map.of());
+        c.goodbyeReceived();
+        assertTrue(c.send(frame(2)), "still CONNECTED when queued");
+        link.openGate();
+        sync(c);
+
+        assertEquals(List.of(1), link.seqs());
+        assertEquals(1, c.metrics().droppedMessages());
+    }
+
+    @Test
+    void shouldJudgeAFrameQueuedBehindAStateChangeInItsTurn() throws Exception {
+        SedaNetworkConnection c = connectedAndBlocked(Map.of());
+        c.disconnect();
+        assertTrue(c.send(frame(2)), "a state change is queued before it: judged in its turn");
+        c.handshakeCompleted(handshake(PEER, 1));
+        assertTrue(c.send(frame(3)), "as the order of commands says, this one goes out");
+        link.openGate();
+        sync(c);
+
+        assertEquals(List.of(1, 3), link.seqs());
+        assertEquals(1, c.metrics().droppedMessages(), "frame 2 met DISCONNECTED in its turn");
+        c.disconnect();
+        sync(c);
+        assertFalse(c.send(frame(4)), "nothing queued could connect it: refused at once");
+    }
+
+    // ---- queries through the worker ------------------------------------------------------------------------------
+
+    @Test
+    void shouldTimeOutAWorkerQueryAndDiscardTheLateAnswer() throws Exception {
+        SedaNetworkConnection c = connectedAndBlocked(Map.of("query_timeout_ms", 50L));
+        CompletableFuture<WorkerSnapshot> pending = c.inspectAsync();
+
+        assertThrows(TimeoutException.class, c::inspect);
+        assertFalse(pending.isDone());
+        link.openGate();
+
+        WorkerSnapshot s = pending.get(20, TimeUnit.SECONDS);
+        assertEquals(CONNECTED, s.state());
+        assertEquals(TestData.devices(1), s.devices());
+        assertNotNull(c.inspectAsync().get(20, TimeUnit.SECONDS), "answers again once the worker is free");
+    }
+
+    @Test
+    void shouldAnswerSnapshotQueriesWhileTheWorkerIsBusy() throws Exception {
+        SedaNetworkConnection c = connectedAndBlocked(Map.of());
+        // The worker is stuck in the link; none of these waits on it.
+        assertEquals(CONNECTED, c.getState());
+        assertEquals(Optional.of(PEER), c.getRemoteId());
+        assertEquals(1, c.getRemoteDevices().size());
+        assertTrue(c.getTimeSinceLastHeartbeat() < Long.MAX_VALUE);
+        assertEquals(0, c.metrics().mutexContentions());
+    }
+
+    // ---- callbacks -----------------------------------------------------------------------------------------------
+
+    @Test
+    void shouldCallListenersOnTheNotificationThreadNeverOnAWorker() throws Exception {
+        SedaNetworkConnection c = connection(FakeHandshaker.answering(handshake(PEER, 1)));
+        c.connect();
+        awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED", "devices:1"));
+        for (RecordingListener.Call call : listener.calls) {
+            assertEquals("midimesh-seda-notify", call.thread());
+        }
+        await().until(() -> c.metrics().callbacksDispatched() == 3);
+    }
+
+    /** Regression for issue 3: the original's callback ran on the worker and stalled it 1 s on every connect. */
+    @Test
+    void shouldNotStallWhenACallbackQueriesItsOwnConnection() throws Exception {
+        startStrategy(Map.of("query_timeout_ms", 600_000L)); // a stall would hang (and fail by @Timeout), not time out
+        AtomicReference<Object> seen = new AtomicReference<>();
+        SedaNetworkConnection c = connection(FakeHandshaker.answering(handshake(PEER, 2)));
+        c.addListener(new ConnectionListener() {
+            @Override
+            public void stateChanged(NetworkConnection connection, ConnectionState from, ConnectionState to) {
+                if (to != CONNECTED) {
+                    return;
+                }
+                SedaNetworkConnection self = (SedaNetworkConnection) connection;
+                try {
+                    WorkerSnapshot s = self.inspect(); // goes through the worker: it is free
+                    seen.set(List.of(self.getRemoteNode().orElseThrow().id(), self.getRemoteDevices().size(),
+                            s.state(), s.remoteNode().map(NodeInfo::id).orElseThrow()));
+                } catch (Exception e) {
+                    seen.set(e);
+                }
+                self.notifyHeartbeat(); // and commands it
+            }
+        });
+        c.connect();
+
+        await().until(() -> seen.get() != null);
+        assertEquals(List.of(PEER, 2, CONNECTED, PEER), seen.get());
+    }
+
+    @Test
+    void shouldKeepOtherListenersGoingWhenOneThrows() throws Exception {
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.addListener((connection, from, to) -> {
+            throw new IllegalStateException("bad listener");
+        });
+        RecordingListener second = new RecordingListener();
+        c.addListener(second);
+        c.handshakeCompleted(handshake(PEER, 0));
+
+        await().until(() -> second.states().size() == 1);
+        assertEquals(List.of("DISCONNECTED>CONNECTED"), listener.states());
+        await().until(() -> c.listenerErrors() == 1);
+    }
+
+    @Test
+    void shouldStopCallingARemovedListener() throws Exception {
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 0));
+        c.removeListener(listener);
+        c.disconnect();
+        assertEquals(0, sync(c).listeners());
+        awaitCalls(List.of("DISCONNECTED>CONNECTED"));
+    }
+
+    // ---- close and shutdown --------------------------------------------------------------------------------------
+
+    @Test
+    void shouldCloseIdempotentlyAndRejectLaterCommandsVisibly() throws Exception {
+        FakeHandshaker h = FakeHandshaker.answering(handshake(PEER, 1));
+        SedaNetworkConnection c = connection(h);
+        c.handshakeCompleted(handshake(PEER, 1));
+        assertEquals(1, strategy.openConnections());
+
+        c.close();
+        c.close();
+        c.closedFuture().get(20, TimeUnit.SECONDS);
+        assertEquals(0, strategy.openConnections());
+
+        c.connect();
+        c.checkHeartbeat();
+        assertFalse(c.send(frame(1)));
+        assertEquals(DISCONNECTED, c.getState());
+        assertEquals(0, h.calls.get());
+        assertEquals(2, c.rejectedCommands());
+        assertEquals(2, c.metrics().errors());
+        assertEquals(1, c.metrics().droppedMessages());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> c.inspectAsync().get(20, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof IllegalStateException);
+        awaitCalls(List.of("DISCONNECTED>CONNECTED", "devices:1", "CONNECTED>DISCONNECTED",
+                "error:connect rejected: the connection is closed",
+                "error:checkHeartbeat rejected: the connection is closed"));
+        assertTrue(link.data.isEmpty());
+    }
+
+    @Test
+    void shouldRunWhatWasQueuedBeforeCloseThenRejectTheRest() throws Exception {
+        SedaNetworkConnection c = connectedAndBlocked(Map.of());
+        assertTrue(c.send(frame(2)));
+        c.close();
+        assertFalse(c.send(frame(3)), "closed: refused at once");
+        link.openGate();
+        c.closedFuture().get(20, TimeUnit.SECONDS);
+
+        assertEquals(List.of(1, 2), link.seqs());
+        assertEquals(DISCONNECTED, c.getState());
+    }
+
+    @Test
+    void shouldShutDownWithinItsTimeoutWhileAWorkerIsStuck() throws Exception {
+        SedaNetworkConnection c = connectedAndBlocked(Map.of("shutdown_timeout_ms", 200L));
+        for (int i = 2; i < 100; i++) {
+            c.send(frame(i));
+        }
+        SedaNetworkConnection idle = connection(FakeHandshaker.scripted());
+
+        strategy.deactivate(); // the stuck worker is interrupted after 200 ms; this returns
+
+        assertTrue(strategy.workers().isShutdown());
+        await().until(() -> strategy.workers().isTerminated() && strategy.notifier().isTerminated());
+        assertTrue(idle.closedFuture().isDone(), "the idle connection closed in time");
+        assertFalse(c.send(frame(200)), "commands after shutdown are refused");
+        c.connect();
+        await().until(() -> c.rejectedCommands() == 1);
+        assertThrows(IllegalStateException.class, () -> strategy.create(context(FakeHandshaker.scripted(),
+                LONG_TIMEOUT)));
+    }
+
+    // ---- scale ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void shouldServeAThousandConnectionsOnTwoWorkerThreadsInOrder() throws Exception {
+        startStrategy(Map.of("worker_threads", 2));
+        int n = 1000;
+        int frames = 20;
+        List<SedaNetworkConnection> all = new ArrayList<>();
+        Map<NodeId, Integer> index = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+            NodeId id = NodeId.random();
+            index.put(id, i);
+            c.handshakeCompleted(handshake(id, 1));
+            all.add(c);
+        }
+        await().until(() -> all.stream().allMatch(c -> c.getState() == CONNECTED));
+        for (int f = 1; f <= frames; f++) {
+            for (SedaNetworkConnection c : all) {
+                assertTrue(c.send(frame(f)));
+            }
+        }
+        await().until(() -> link.data.size() == n * frames);
+
+        int[] next = new int[n];
+        java.util.Set<String> threads = new java.util.HashSet<>();
+        for (RecordingLink.Sent s : link.data) {
+            int i = index.get(s.peer().id());
+            assertEquals(++next[i], TestData.seq(s.frame()), "connection " + i + " out of order");
+            threads.add(s.thread());
+        }
+        assertTrue(threads.size() <= 2 && threads.stream().allMatch(t -> t.matches("midimesh-seda-\\d+")),
+                threads::toString);
+        // No thread per connection: only the two workers (threads of earlier tests' strategies may still be ending).
+        await().until(() -> Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().matches("midimesh-seda-\\d+")).count() == 2);
+        ConnectionMetrics m = strategy.metrics();
+        assertEquals(0, m.mutexContentions());
+        assertTrue(m.commandsProcessed() >= (long) n * (frames + 2), m.toString());
+    }
+
+    // ---- metrics -------------------------------------------------------------------------------------------------
+
+    @Test
+    void shouldCountQueriesAndTimeASampleOfThem() throws Exception {
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 1));
+        sync(c);
+        for (int i = 0; i < 640; i++) {
+            c.getState();
+            c.getRemoteDevices();
+        }
+        ConnectionMetrics m = c.metrics();
+
+        assertEquals(1280 + 1, m.totalQueries(), "every query counted, inspect included");
+        assertEquals(0, m.mutexContentions());
+        assertEquals(0.0, m.contentionPercent());
+        assertTrue(m.queryLatency().count() >= 1 && m.queryLatency().count() <= 1280 / 64 + 1, m.toString());
+        assertTrue(m.commandsProcessed() >= 3, m.toString()); // addListener, handshake, inspect
+        assertEquals("seda", m.strategy());
+        assertEquals(0, m.queueDepth());
+        ConnectionMetrics total = strategy.metrics();
+        assertEquals(m.totalQueries(), total.totalQueries());
+        assertEquals(m.queryLatency().count(), total.queryLatency().count());
+    }
+
+    @Test
+    void shouldFailACallerThatIsNotTheOwnerOnTheOwnerAssertion() {
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        AssertionError e = assertThrows(AssertionError.class, () -> c.mailbox().hold());
+        assertTrue(e.getMessage().startsWith(SerialExecutor.SINGLE_OWNER_RULE), e.getMessage());
+    }
+
+    @Test
+    void shouldNeverShowAHalfWrittenDeviceList() throws Exception {
+        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        CopyOnWriteArrayList<String> problems = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted() && problems.isEmpty()) {
+                List<DeviceInfo> list = c.getRemoteDevices();
+                for (int i = 0; i < list.size(); i++) {
+                    if (list.get(i).id() != i + 1 || !list.get(i).name().equals("dev-" + list.size())) {
+                        problems.add("half-written list " + list);
+                    }
+                }
+                if (c.getState() == CONNECTED && c.getRemoteNode().isEmpty()) {
+                    problems.add("CONNECTED without a node");
+                }
+            }
+        }, "test-reader");
+        reader.start();
+        for (int k = 0; k < 2000; k++) {
+            c.handshakeCompleted(handshake(PEER, k % 7));
+        }
+        sync(c);
+        reader.interrupt();
+        reader.join(10_000);
+        assertTrue(problems.isEmpty(), problems::toString);
+        assertEquals(1999 % 7, c.getRemoteDevices().size());
+    }
+}
