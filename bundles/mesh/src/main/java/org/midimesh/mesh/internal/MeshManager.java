@@ -103,6 +103,13 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
             LOG.debug("connection {}: {}", c.getRemoteId().map(NodeId::toString).orElse("(unknown peer)"), message);
         }
     };
+    /** How long dials wait for the default strategy to bind before falling back to another one. */
+    static final long STRATEGY_GRACE_MS = 2000;
+    /** System.nanoTime() at construction; final, so safely published with the component. */
+    private final long activatedAt = System.nanoTime();
+    /** Warn once about a missing default strategy; only compareAndSet from false to true. */
+    private final java.util.concurrent.atomic.AtomicBoolean warnedFallback =
+            new java.util.concurrent.atomic.AtomicBoolean();
     /** Set once in deactivate; read by every thread that may schedule work afterwards. */
     private volatile boolean closing;
     private ScheduledFuture<?> pendingAnnounce;
@@ -128,6 +135,9 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
         }
         LOG.info("mesh activated: node {}, {} static peer(s), default strategy {}", local.id(),
                 local.staticPeers().size(), local.defaultStrategy());
+        // If the default strategy never binds, dial with the fallback once the grace time is over.
+        schedule(this::dialAll, STRATEGY_GRACE_MS + 50, f -> {
+        });
         if ("mdns".equals(local.discovery())) {
             LOG.warn("mDNS discovery is not in this version yet: peers are found only through --peer and "
                     + "POST /network/peers");
@@ -155,28 +165,45 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
         strategies.remove(s.name(), s);
     }
 
-    /** The default strategy if it is there, else mutex, else any; null when none is bound (yet). */
-    private ConnectionStrategy strategyOrNull() {
+    /**
+     * The default strategy if it is there, else (once the grace time after activation is over, or when
+     * {@code fallbackNow}) mutex, else any; null when none may be used yet. Strategies bind in no particular order:
+     * the grace time keeps the first dials from using whichever strategy happened to bind first.
+     */
+    private ConnectionStrategy strategyOrNull(boolean fallbackNow) {
         ConnectionStrategy s = strategies.get(local.defaultStrategy());
-        if (s == null) {
-            s = strategies.get("mutex");
+        if (s != null) {
+            return s;
         }
+        if (!fallbackNow && System.nanoTime() - activatedAt < TimeUnit.MILLISECONDS.toNanos(STRATEGY_GRACE_MS)) {
+            return null;
+        }
+        s = strategies.get("mutex");
         if (s == null && !strategies.isEmpty()) {
             s = strategies.values().iterator().next();
         }
         return s;
     }
 
-    private ConnectionStrategy strategy() {
-        ConnectionStrategy s = strategyOrNull();
+    private ConnectionStrategy strategyOrNull() {
+        return strategyOrNull(false);
+    }
+
+    private ConnectionStrategy strategy(boolean fallbackNow) {
+        ConnectionStrategy s = strategyOrNull(fallbackNow);
         if (s == null) {
             throw new IllegalStateException("no connection strategy is available");
         }
         return s;
     }
 
-    private NetworkConnection newConnection(String host, int httpPort) {
-        NetworkConnection c = strategy().create(new ConnectionContext(host, httpPort, handshaker, link,
+    private NetworkConnection newConnection(String host, int httpPort, boolean fallbackNow) {
+        ConnectionStrategy strategy = strategy(fallbackNow);
+        if (!strategy.name().equals(local.defaultStrategy()) && warnedFallback.compareAndSet(false, true)) {
+            LOG.warn("default strategy {} is not available; new connections use {}", local.defaultStrategy(),
+                    strategy.name());
+        }
+        NetworkConnection c = strategy.create(new ConnectionContext(host, httpPort, handshaker, link,
                 Duration.ofMillis(config.timeout_ms())));
         c.addListener(listener);
         return c;
@@ -299,7 +326,7 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
                 LOG.debug("no connection strategy yet; {} is dialled once one is bound", key);
                 return;
             }
-            NetworkConnection fresh = newConnection(host, port);
+            NetworkConnection fresh = newConnection(host, port, false);
             synchronized (peers) {
                 PeerEntry e = peers.get(key);
                 if (e != null && e.probe == null) {
@@ -522,7 +549,8 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
         NodeInfo node = peer.node().withAddress(remoteAddress);
         NetworkConnection c = pool.get(id).orElse(null);
         if (c == null) {
-            NetworkConnection fresh = newConnection(remoteAddress, node.httpPort());
+            // A peer that calls during the grace time still gets an answer, with whatever strategy is there.
+            NetworkConnection fresh = newConnection(remoteAddress, node.httpPort(), true);
             if (pool.add(id, fresh)) {
                 c = fresh;
             } else {

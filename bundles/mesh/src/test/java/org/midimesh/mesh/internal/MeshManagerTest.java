@@ -231,4 +231,27 @@ class MeshManagerTest {
         assertEquals(java.util.Set.of("127.0.0.1", "127.0.0.2"),
                 created.stream().map(c -> c.context.host()).collect(java.util.stream.Collectors.toSet()));
     }
+
+    @Test
+    void shouldDialWithTheDefaultStrategyEvenWhenAnotherBindsFirst() {
+        // setUp bound "fake" first; the node's default is "mutex", which binds a moment later.
+        List<FakeConnection> byDefault = new CopyOnWriteArrayList<>();
+        mesh.addPeer("127.0.0.1", 7011, org.midimesh.api.mesh.Mesh.PeerSource.STATIC);
+        mesh.bindStrategy(new ConnectionStrategy() {
+            @Override public String name() { return "mutex"; }
+            @Override public NetworkConnection create(ConnectionContext c) {
+                FakeConnection f = new FakeConnection(c);
+                byDefault.add(f);
+                return f;
+            }
+            @Override public NetworkConnection adopt(org.midimesh.api.connection.ConnectionHandover h) {
+                throw new UnsupportedOperationException();
+            }
+            @Override public org.midimesh.api.connection.ConnectionMetrics metrics() {
+                throw new UnsupportedOperationException();
+            }
+        }, Map.of());
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> byDefault.size() == 1);
+        assertTrue(created.isEmpty(), "no connection was made with the strategy that happened to bind first");
+    }
 }
