@@ -102,8 +102,12 @@ final class ReceivedRing {
             }
             if (r.seq() == seq) {
                 out.add(r);
+            } else {
+                // r.seq() > seq: writers lapped us and pushed seq out of the window while we read. Everything
+                // collected so far is older still, so it is out of the window too: drop it, so that a page is always
+                // a gap-free run of the newest messages, and go on with the next one.
+                out.clear();
             }
-            // r.seq() > seq: pushed out of the window while we read; it is gone, go on with the next one
         }
         long next = out.isEmpty() ? after : out.get(out.size() - 1).seq();
         return new Page(last, next, Collections.unmodifiableList(out));
