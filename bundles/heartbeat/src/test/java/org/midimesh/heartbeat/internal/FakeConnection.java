@@ -18,7 +18,7 @@ import org.midimesh.api.transport.DataFrame;
  * A connection with a settable state and peer. checkHeartbeat() fails it, as a strategy would, when it is CONNECTED
  * and the last heartbeat is older than its timeout; {@link #alive} makes every heartbeat age 0.
  */
-final class FakeConnection implements NetworkConnection {
+final class FakeConnection implements org.midimesh.api.test.FakeConnectionDefaults {
 
     // Set by the test thread, read by the heartbeat thread (and written by it in checkHeartbeat).
     volatile ConnectionState state;
@@ -122,19 +122,4 @@ final class FakeConnection implements NetworkConnection {
         return "fake connection " + (node == null ? "(no node)" : node.id());
     }
 
-    @Override
-    public org.midimesh.api.connection.ConnectionMetrics metrics() {
-        return new org.midimesh.api.connection.ConnectionMetrics("fake", 0, 0, 0, 0, 0,
-                org.midimesh.api.connection.ConnectionMetrics.LatencySummary.EMPTY, 0, 0);
-    }
-
-    @Override
-    public org.midimesh.api.connection.ConnectionHandover beginHandover() {
-        throw new UnsupportedOperationException("not needed by these tests");
-    }
-
-    @Override
-    public void completeHandover(NetworkConnection successor) {
-        throw new UnsupportedOperationException("not needed by these tests");
-    }
 }

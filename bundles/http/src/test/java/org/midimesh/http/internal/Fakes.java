@@ -287,7 +287,7 @@ final class Fakes {
         }
     }
 
-    static final class Connection implements NetworkConnection {
+    static final class Connection implements org.midimesh.api.test.FakeConnectionDefaults {
         Optional<NodeId> remoteId = Optional.empty();
         Optional<NodeInfo> remoteNode = Optional.empty();
         List<DeviceInfo> devices = List.of();

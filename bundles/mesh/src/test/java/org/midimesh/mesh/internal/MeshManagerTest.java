@@ -53,7 +53,7 @@ class MeshManagerTest {
     MeshManager mesh;
 
     /** A connection that only records: enough to see what the mesh asks of it. */
-    static final class FakeConnection implements NetworkConnection {
+    static final class FakeConnection implements org.midimesh.api.test.FakeConnectionDefaults {
         final ConnectionContext context;
         volatile ConnectionState state = ConnectionState.DISCONNECTED;
         volatile Handshake peer;
@@ -81,21 +81,6 @@ class MeshManagerTest {
         @Override public void removeListener(ConnectionListener l) { listeners.remove(l); }
         @Override public void close() { closed = true; state = ConnectionState.DISCONNECTED; }
 
-        @Override
-        public org.midimesh.api.connection.ConnectionMetrics metrics() {
-            return new org.midimesh.api.connection.ConnectionMetrics("fake", 0, 0, 0, 0, 0,
-                    org.midimesh.api.connection.ConnectionMetrics.LatencySummary.EMPTY, 0, 0);
-        }
-
-        @Override
-        public org.midimesh.api.connection.ConnectionHandover beginHandover() {
-            throw new UnsupportedOperationException("not needed by these tests");
-        }
-
-        @Override
-        public void completeHandover(NetworkConnection successor) {
-            throw new UnsupportedOperationException("not needed by these tests");
-        }
     }
 
     @BeforeEach

@@ -15,7 +15,7 @@ import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.transport.DataFrame;
 
 /** A connection whose state and send result the test sets; records sent frames. Thread-safe. */
-final class FakeConnection implements NetworkConnection {
+final class FakeConnection implements org.midimesh.api.test.FakeConnectionDefaults {
 
     private final NodeId peer;
     // Set by the test thread, read by forwarding threads.
@@ -109,19 +109,4 @@ final class FakeConnection implements NetworkConnection {
     public void close() {
     }
 
-    @Override
-    public org.midimesh.api.connection.ConnectionMetrics metrics() {
-        return new org.midimesh.api.connection.ConnectionMetrics("fake", 0, 0, 0, 0, 0,
-                org.midimesh.api.connection.ConnectionMetrics.LatencySummary.EMPTY, 0, 0);
-    }
-
-    @Override
-    public org.midimesh.api.connection.ConnectionHandover beginHandover() {
-        throw new UnsupportedOperationException("not needed by these tests");
-    }
-
-    @Override
-    public void completeHandover(NetworkConnection successor) {
-        throw new UnsupportedOperationException("not needed by these tests");
-    }
 }

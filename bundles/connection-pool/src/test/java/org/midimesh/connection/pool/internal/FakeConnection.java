@@ -20,7 +20,7 @@ import org.midimesh.api.transport.DataFrame;
  * A connection that counts disconnect and close calls. Its close can be made to block until released, and it records
  * whether the pool lock was held while it was torn down.
  */
-final class FakeConnection implements NetworkConnection {
+final class FakeConnection implements org.midimesh.api.test.FakeConnectionDefaults {
 
     final AtomicInteger disconnects = new AtomicInteger();
     final AtomicInteger closes = new AtomicInteger();
@@ -122,19 +122,4 @@ final class FakeConnection implements NetworkConnection {
         closes.incrementAndGet();
     }
 
-    @Override
-    public org.midimesh.api.connection.ConnectionMetrics metrics() {
-        return new org.midimesh.api.connection.ConnectionMetrics("fake", 0, 0, 0, 0, 0,
-                org.midimesh.api.connection.ConnectionMetrics.LatencySummary.EMPTY, 0, 0);
-    }
-
-    @Override
-    public org.midimesh.api.connection.ConnectionHandover beginHandover() {
-        throw new UnsupportedOperationException("not needed by these tests");
-    }
-
-    @Override
-    public void completeHandover(NetworkConnection successor) {
-        throw new UnsupportedOperationException("not needed by these tests");
-    }
 }
