@@ -213,9 +213,14 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
     void deactivate() {
         closing = true;
         List<NetworkConnection> connections = new ArrayList<>(pool.all());
+        int goodbyes = 0;
         for (NetworkConnection c : connections) {
-            if (c.getState() == ConnectionState.CONNECTED) {
-                c.getRemoteNode().ifPresent(link::sendGoodbye);
+            // Whatever the state: when the framework stops, a strategy bundle may have closed its connections before
+            // the mesh gets here, and a goodbye to a peer that is not listening costs one datagram.
+            Optional<NodeInfo> peer = c.getRemoteNode();
+            if (peer.isPresent()) {
+                link.sendGoodbye(peer.get());
+                goodbyes++;
             }
         }
         List<NetworkConnection> probes = new ArrayList<>();
@@ -239,7 +244,7 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        LOG.info("mesh deactivated; said goodbye to {} peer(s)", connections.size());
+        LOG.info("mesh deactivated; said goodbye to {} peer(s)", goodbyes);
     }
 
     private void submit(Runnable task) {

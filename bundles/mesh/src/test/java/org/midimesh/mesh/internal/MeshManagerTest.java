@@ -239,4 +239,13 @@ class MeshManagerTest {
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> byDefault.size() == 1);
         assertTrue(created.isEmpty(), "no connection was made with the strategy that happened to bind first");
     }
+
+    @Test
+    void shouldSayGoodbyeEvenWhenTheStrategyClosedTheConnectionFirst() {
+        // On framework stop a strategy bundle may stop (closing its connections) before the mesh deactivates.
+        mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
+        poolMap.get(PEER).disconnect();
+        mesh.deactivate();
+        assertEquals(List.of("goodbye " + PEER), linkCalls);
+    }
 }
