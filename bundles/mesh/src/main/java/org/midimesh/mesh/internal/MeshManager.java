@@ -103,8 +103,6 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
             LOG.debug("connection {}: {}", c.getRemoteId().map(NodeId::toString).orElse("(unknown peer)"), message);
         }
     };
-    /** How long dials wait for the default strategy to bind before falling back to another one. */
-    static final long STRATEGY_GRACE_MS = 2000;
     /** System.nanoTime() at construction; final, so safely published with the component. */
     private final long activatedAt = System.nanoTime();
     /** Warn once about a missing default strategy; only compareAndSet from false to true. */
@@ -136,7 +134,7 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
         LOG.info("mesh activated: node {}, {} static peer(s), default strategy {}", local.id(),
                 local.staticPeers().size(), local.defaultStrategy());
         // If the default strategy never binds, dial with the fallback once the grace time is over.
-        schedule(this::dialAll, STRATEGY_GRACE_MS + 50, f -> {
+        schedule(this::dialAll, config.strategy_grace_ms() + 50, f -> {
         });
         if ("mdns".equals(local.discovery())) {
             LOG.warn("mDNS discovery is not in this version yet: peers are found only through --peer and "
@@ -175,7 +173,7 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
         if (s != null) {
             return s;
         }
-        if (!fallbackNow && System.nanoTime() - activatedAt < TimeUnit.MILLISECONDS.toNanos(STRATEGY_GRACE_MS)) {
+        if (!fallbackNow && System.nanoTime() - activatedAt < TimeUnit.MILLISECONDS.toNanos(config.strategy_grace_ms())) {
             return null;
         }
         s = strategies.get("mutex");

@@ -50,6 +50,9 @@ class MeshManagerTest {
     final Map<NodeId, NetworkConnection> poolMap = new ConcurrentHashMap<>();
     final List<FakeConnection> created = new CopyOnWriteArrayList<>();
     ConnectionStrategy fake;
+    ConnectionPool pool;
+    PeerLink link;
+    DeviceRegistry devices;
     MeshManager mesh;
 
     /** A connection that only records: enough to see what the mesh asks of it. */
@@ -86,7 +89,7 @@ class MeshManagerTest {
     @BeforeEach
     void setUp() {
         LocalNode local = TestLocalNode.of(LOCAL, "local", Path.of("target"));
-        ConnectionPool pool = new ConnectionPool() {
+        pool = new ConnectionPool() {
             @Override public boolean add(NodeId p, NetworkConnection c) { return poolMap.putIfAbsent(p, c) == null; }
             @Override public Optional<NetworkConnection> get(NodeId p) { return Optional.ofNullable(poolMap.get(p)); }
             @Override public boolean remove(NodeId p) {
@@ -102,12 +105,12 @@ class MeshManagerTest {
                 return f.apply(all());
             }
         };
-        PeerLink link = new PeerLink() {
+        link = new PeerLink() {
             @Override public void sendData(NodeInfo p, DataFrame f) { linkCalls.add("data " + p.id()); }
             @Override public void sendHeartbeat(NodeInfo p) { linkCalls.add("heartbeat " + p.id()); }
             @Override public void sendGoodbye(NodeInfo p) { linkCalls.add("goodbye " + p.id()); }
         };
-        DeviceRegistry devices = new DeviceRegistry() {
+        devices = new DeviceRegistry() {
             @Override public List<LocalDevice> devices() {
                 return List.of(new LocalDevice(1, "local In", DeviceType.INPUT, "virtual"),
                         new LocalDevice(2, "local Out", DeviceType.OUTPUT, "virtual"));
@@ -219,25 +222,33 @@ class MeshManagerTest {
 
     @Test
     void shouldDialWithTheDefaultStrategyEvenWhenAnotherBindsFirst() {
-        // setUp bound "fake" first; the node's default is "mutex", which binds a moment later.
-        List<FakeConnection> byDefault = new CopyOnWriteArrayList<>();
-        mesh.addPeer("127.0.0.1", 7011, org.midimesh.api.mesh.Mesh.PeerSource.STATIC);
-        mesh.bindStrategy(new ConnectionStrategy() {
-            @Override public String name() { return "mutex"; }
-            @Override public NetworkConnection create(ConnectionContext c) {
-                FakeConnection f = new FakeConnection(c);
-                byDefault.add(f);
-                return f;
-            }
-            @Override public NetworkConnection adopt(org.midimesh.api.connection.ConnectionHandover h) {
-                throw new UnsupportedOperationException();
-            }
-            @Override public org.midimesh.api.connection.ConnectionMetrics metrics() {
-                throw new UnsupportedOperationException();
-            }
-        }, Map.of());
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> byDefault.size() == 1);
-        assertTrue(created.isEmpty(), "no connection was made with the strategy that happened to bind first");
+        // A grace time no slow machine can outlast, so the order of the binds is all that counts.
+        MeshManager slow = new MeshManager(TestLocalNode.of(LOCAL, "local", Path.of("target")), pool, link,
+                devices, Configs.of(MeshConfig.class, Map.of("strategy_grace_ms", 60_000L)));
+        try {
+            slow.bindStrategy(fake, Map.of());
+            List<FakeConnection> byDefault = new CopyOnWriteArrayList<>();
+            slow.addPeer("127.0.0.1", 7011, org.midimesh.api.mesh.Mesh.PeerSource.STATIC);
+            slow.bindStrategy(new ConnectionStrategy() {
+                @Override public String name() { return "mutex"; }
+                @Override public NetworkConnection create(ConnectionContext c) {
+                    FakeConnection f = new FakeConnection(c);
+                    byDefault.add(f);
+                    return f;
+                }
+                @Override public NetworkConnection adopt(org.midimesh.api.connection.ConnectionHandover h) {
+                    throw new UnsupportedOperationException();
+                }
+                @Override public org.midimesh.api.connection.ConnectionMetrics metrics() {
+                    throw new UnsupportedOperationException();
+                }
+            }, Map.of());
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                    .until(() -> byDefault.size() == 1);
+            assertTrue(created.isEmpty(), "no connection was made with the strategy that happened to bind first");
+        } finally {
+            slow.deactivate();
+        }
     }
 
     @Test
