@@ -36,7 +36,11 @@ public abstract class StrategyMetricsOsgiBase {
                 refs -> refs.size() == 1);
         int port = Integer.parseInt(context.getProperty(MidiMeshOsgiOptions.HTTP_PORT));
         LoopbackHttp http = new LoopbackHttp(port);
-        Poll.until("GET /health answers 200", SETTLE, () -> http.get("/health"), r -> r.status() == 200);
+        try {
+            Poll.until("GET /health answers 200", SETTLE, () -> http.get("/health"), r -> r.status() == 200);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + ComponentReport.all(context), e);
+        }
 
         // A peer introduces itself; nothing listens on its ports, which is fine for what is checked here.
         String peer = UUID.randomUUID().toString();

@@ -15,6 +15,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
+import org.midimesh.common.ListenerRegistrations;
 import org.midimesh.common.NamedThreadFactory;
 import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.LocalNode;
@@ -34,6 +35,7 @@ import org.midimesh.api.devices.DeviceRegistry;
 import org.midimesh.api.devices.LocalDevice;
 import org.midimesh.api.mesh.Mesh;
 import org.midimesh.api.transport.DatagramListener;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -54,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * receive thread; they only touch the pool and the connection, which are thread-safe. The {@code peers} map is guarded
  * by its own monitor, which is never held while calling another component.
  */
-@Component(service = {Mesh.class, DatagramListener.class, DeviceListener.class}, configurationPid = MeshConfig.PID)
+@Component(service = Mesh.class, configurationPid = MeshConfig.PID)
 @Designate(ocd = MeshConfig.class)
 public final class MeshManager implements Mesh, DatagramListener, DeviceListener {
 
@@ -111,6 +113,8 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
     /** Set once in deactivate; read by every thread that may schedule work afterwards. */
     private volatile boolean closing;
     private ScheduledFuture<?> pendingAnnounce;
+    /** Set in publishListeners and closed in deactivate, both on SCR's thread; null in unit tests. */
+    private ListenerRegistrations listeners;
 
     @Activate
     public MeshManager(@Reference LocalNode local, @Reference ConnectionPool pool, @Reference PeerLink link,
@@ -140,6 +144,16 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
             LOG.warn("mDNS discovery is not in this version yet: peers are found only through --peer and "
                     + "POST /network/peers");
         }
+    }
+
+    /**
+     * Publishes the mesh as a datagram and device listener once it is active (DS would declare them as services of
+     * this component, forming a cycle with the transport and the registry it uses; see ListenerRegistrations).
+     */
+    @Activate
+    void publishListeners(BundleContext context) {
+        listeners = new ListenerRegistrations(context).register(DatagramListener.class, this)
+                .register(DeviceListener.class, this);
     }
 
     @Reference(service = ConnectionStrategy.class, cardinality = ReferenceCardinality.AT_LEAST_ONE,
@@ -210,6 +224,9 @@ public final class MeshManager implements Mesh, DatagramListener, DeviceListener
     @Deactivate
     void deactivate() {
         closing = true;
+        if (listeners != null) {
+            listeners.close();
+        }
         List<NetworkConnection> connections = new ArrayList<>(pool.all());
         int goodbyes = 0;
         for (NetworkConnection c : connections) {

@@ -29,6 +29,8 @@ import org.midimesh.api.routing.RouteRequest;
 import org.midimesh.api.routing.RoutingService;
 import org.midimesh.api.transport.DataFrame;
 import org.midimesh.api.transport.DatagramListener;
+import org.midimesh.common.ListenerRegistrations;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -43,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * changes are serialized by {@link #writeLock}, which guards only building, persisting and publishing a snapshot and
  * is never held while calling another service.
  */
-@Component(service = { RoutingService.class, DeviceListener.class, DatagramListener.class })
+@Component(service = RoutingService.class)
 public final class Router implements RoutingService, DeviceListener, DatagramListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
@@ -77,6 +79,9 @@ public final class Router implements RoutingService, DeviceListener, DatagramLis
     // pooled thread keeps no reference to this bundle's classes; removed when the depth returns to 0.
     private final ThreadLocal<int[]> depth = new ThreadLocal<>();
 
+    /** Set in publishListeners and closed in deactivate, both on SCR's thread; null in unit tests. */
+    private ListenerRegistrations listeners;
+
     @Activate
     public Router(@Reference(name = "localNode") LocalNode localNode,
             @Reference(name = "devices") DeviceRegistry devices, @Reference(name = "mesh") Mesh mesh) {
@@ -89,8 +94,21 @@ public final class Router implements RoutingService, DeviceListener, DatagramLis
         LOG.info("routing activated, node {}, {} routes loaded from {}", localId, loaded.size(), file.path());
     }
 
+    /**
+     * Publishes the router as a device and datagram listener once it is active (declared as DS services they would
+     * form a cycle with the registry it plays on; see ListenerRegistrations).
+     */
+    @Activate
+    void publishListeners(BundleContext context) {
+        listeners = new ListenerRegistrations(context).register(DeviceListener.class, this)
+                .register(DatagramListener.class, this);
+    }
+
     @Deactivate
     void deactivate() {
+        if (listeners != null) {
+            listeners.close();
+        }
         LOG.info("routing deactivated");
     }
 
