@@ -7,7 +7,6 @@ import java.util.concurrent.locks.LockSupport;
 import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.Handshake;
-import org.midimesh.api.connection.NetworkConnection;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,11 +20,8 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Timeout;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.BenchmarkParams;
-import org.openjdk.jmh.infra.IterationParams;
 
 /**
  * Queries under contention: N reader threads (1, 2, 8, 32, 128) query one CONNECTED connection while ONE writer
@@ -52,17 +48,11 @@ import org.openjdk.jmh.infra.IterationParams;
 @Measurement(iterations = 5, time = 1, timeUnit = TimeUnit.SECONDS)
 // A hang guard: an iteration takes 1 s; one that has not ended after 60 s is reported as failed.
 @Timeout(time = 60, timeUnit = TimeUnit.SECONDS)
-public class ConcurrentQueryBenchmark {
-
-    @Param({"mutex", "seda"})
-    public String strategy;
+public class ConcurrentQueryBenchmark extends ConnectedRigState {
 
     /** Pause of the writer between two changes, in microseconds; 0 for none. */
     @Param({"50"})
     public long writerPauseUs;
-
-    private ConnectedRig rig;
-    private NetworkConnection connection;
 
     /** The writer's position in its cycle; one per writer thread (there is one). */
     @State(Scope.Thread)
@@ -76,28 +66,6 @@ public class ConcurrentQueryBenchmark {
             current = benchmark.rig.peerA;
             other = benchmark.rig.peerB;
         }
-    }
-
-    @Setup(Level.Trial)
-    public void setUp(BenchmarkParams params) {
-        rig = ConnectedRig.connect(params, strategy);
-        connection = rig.connection;
-    }
-
-    @Setup(Level.Iteration)
-    public void armHangGuard(BenchmarkParams params, IterationParams iteration) {
-        HangGuard.arm(params.getBenchmark(), iteration);
-    }
-
-    @TearDown(Level.Iteration)
-    public void disarmHangGuard() {
-        HangGuard.disarm();
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        System.out.println(rig.summary());
-        rig.close();
     }
 
     /** One step of the writer's cycle (see the class comment). */

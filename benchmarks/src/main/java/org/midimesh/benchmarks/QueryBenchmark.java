@@ -7,23 +7,16 @@ import java.util.concurrent.TimeUnit;
 import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.ConnectionState;
-import org.midimesh.api.connection.NetworkConnection;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.BenchmarkParams;
-import org.openjdk.jmh.infra.IterationParams;
 
 /**
  * Uncontended queries of a CONNECTED connection: one thread, nobody else touching the connection. These are the
@@ -37,35 +30,7 @@ import org.openjdk.jmh.infra.IterationParams;
 @Warmup(iterations = 3, time = 1, timeUnit = TimeUnit.SECONDS)
 @Measurement(iterations = 5, time = 1, timeUnit = TimeUnit.SECONDS)
 @Threads(1)
-public class QueryBenchmark {
-
-    @Param({"mutex", "seda"})
-    public String strategy;
-
-    private ConnectedRig rig;
-    private NetworkConnection connection;
-
-    @Setup(Level.Trial)
-    public void setUp(BenchmarkParams params) {
-        rig = ConnectedRig.connect(params, strategy);
-        connection = rig.connection;
-    }
-
-    @Setup(Level.Iteration)
-    public void armHangGuard(BenchmarkParams params, IterationParams iteration) {
-        HangGuard.arm(params.getBenchmark(), iteration);
-    }
-
-    @TearDown(Level.Iteration)
-    public void disarmHangGuard() {
-        HangGuard.disarm();
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        System.out.println(rig.summary());
-        rig.close();
-    }
+public class QueryBenchmark extends ConnectedRigState {
 
     @Benchmark
     public ConnectionState getState() {

@@ -2,7 +2,6 @@ package org.midimesh.benchmarks;
 
 import java.util.concurrent.TimeUnit;
 
-import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.transport.DataFrame;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -12,15 +11,11 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.BenchmarkParams;
-import org.openjdk.jmh.infra.IterationParams;
 
 /**
  * Sends per second: {@code send(DataFrame)} of one 3-byte note-on, from one thread, on a CONNECTED connection whose
@@ -35,13 +30,8 @@ import org.openjdk.jmh.infra.IterationParams;
 @Warmup(iterations = 3, time = 1, timeUnit = TimeUnit.SECONDS)
 @Measurement(iterations = 5, time = 1, timeUnit = TimeUnit.SECONDS)
 @Threads(1)
-public class SendBenchmark {
+public class SendBenchmark extends ConnectedRigState {
 
-    @Param({"mutex", "seda"})
-    public String strategy;
-
-    private ConnectedRig rig;
-    private NetworkConnection connection;
     private DataFrame frame;
 
     /** Outcomes of the calls, per thread; JMH reports them as rates next to the primary score. */
@@ -58,27 +48,9 @@ public class SendBenchmark {
         }
     }
 
-    @Setup(Level.Trial)
-    public void setUp(BenchmarkParams params) {
-        rig = ConnectedRig.connect(params, strategy);
-        connection = rig.connection;
+    @Override
+    protected void connected() {
         frame = rig.noteOn;
-    }
-
-    @Setup(Level.Iteration)
-    public void armHangGuard(BenchmarkParams params, IterationParams iteration) {
-        HangGuard.arm(params.getBenchmark(), iteration);
-    }
-
-    @TearDown(Level.Iteration)
-    public void disarmHangGuard() {
-        HangGuard.disarm();
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        System.out.println(rig.summary());
-        rig.close();
     }
 
     @Benchmark

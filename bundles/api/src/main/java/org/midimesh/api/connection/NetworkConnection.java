@@ -70,7 +70,7 @@ public interface NetworkConnection {
      * First half of a move to another strategy. From this call on the connection runs nothing itself: commands that
      * arrive later (from threads still holding this connection) are kept, in order, for the successor. Work already
      * under way finishes first, bounded by the strategy's own timeouts. Listeners are not told anything: for them the
-     * connection simply continues. Called at most once.
+     * connection simply continues. Called at most once, unless the handover was aborted.
      *
      * @return the state the successor must continue from
      * @throws IllegalStateException when closed or already handing over
@@ -82,6 +82,17 @@ public interface NetworkConnection {
      * forwards every later call to it. After this the connection owns no resources; {@link #close()} is a no-op.
      */
     void completeHandover(NetworkConnection successor);
+
+    /**
+     * Instead of {@link #completeHandover}, when no successor could be made (the other strategy refused the state or is
+     * gone): the connection takes over again as if the handover never began. The commands kept since
+     * {@link #beginHandover()} run on it, in order, before any later one; frames held for the successor are sent; a
+     * handshake that beginHandover abandoned is dialled again. Listeners are not told anything. A later
+     * {@link #beginHandover()} may try again.
+     *
+     * @throws IllegalStateException when no handover has begun or it is already complete
+     */
+    void abortHandover();
 
     void addListener(ConnectionListener listener);
 

@@ -24,4 +24,9 @@ public interface FakeConnectionDefaults extends NetworkConnection {
     default void completeHandover(NetworkConnection successor) {
         throw new UnsupportedOperationException("this fake does not hand over");
     }
+
+    @Override
+    default void abortHandover() {
+        throw new UnsupportedOperationException("this fake does not hand over");
+    }
 }

@@ -1418,6 +1418,31 @@ public abstract class ConnectionStrategyContractTest {
 
     // ---- hot swap: handing a live connection to another strategy and back ------------------------------------------
 
+    /** A connection made CONNECTED (1 device) by an inbound handshake, whose two callbacks {@code l} has heard. */
+    private NetworkConnection connectedAndHeard(RecordingPeerLink link, RecordingConnectionListener l) {
+        NetworkConnection c = create(track(ControllableHandshaker.scripted()), link);
+        c.addListener(l);
+        c.handshakeCompleted(handshake(PEER, 1));
+        awaitState(c, CONNECTED);
+        waiting().until(() -> l.size() == 2);
+        return c;
+    }
+
+    /**
+     * What callers do to a connection while it hands over: send frame {@code n}, disconnect, send {@code n + 1} (which
+     * finds it disconnected), reconnect with 2 devices, send {@code n + 2}, add a listener (returned).
+     */
+    private static RecordingConnectionListener commandsDuringHandover(NetworkConnection c, int n) {
+        assertTrue(c.send(numberedFrame(n)), "a frame sent while CONNECTED is accepted during the handover");
+        c.disconnect();
+        c.send(numberedFrame(n + 1));
+        c.handshakeCompleted(handshake(PEER, 2));
+        c.send(numberedFrame(n + 2));
+        RecordingConnectionListener late = new RecordingConnectionListener();
+        c.addListener(late);
+        return late;
+    }
+
     /** The three steps of a swap, as the strategy registry does them. */
     private static NetworkConnection handOver(NetworkConnection from, ConnectionStrategy to) {
         ConnectionHandover h = from.beginHandover();
@@ -1544,21 +1569,11 @@ public abstract class ConnectionStrategyContractTest {
     void shouldReplayCommandsIssuedDuringTheHandoverOnTheSuccessorInOrder() {
         ConnectionStrategy b = other();
         RecordingPeerLink link = new RecordingPeerLink();
-        NetworkConnection c = create(track(ControllableHandshaker.scripted()), link);
         RecordingConnectionListener l = new RecordingConnectionListener();
-        c.addListener(l);
-        c.handshakeCompleted(handshake(PEER, 1));
-        awaitState(c, CONNECTED);
-        waiting().until(() -> l.size() == 2);
+        NetworkConnection c = connectedAndHeard(link, l);
 
         ConnectionHandover h = c.beginHandover();
-        c.send(numberedFrame(0));
-        c.disconnect();
-        c.send(numberedFrame(1)); // refused by the successor: disconnected by then
-        c.handshakeCompleted(handshake(PEER, 2));
-        c.send(numberedFrame(2));
-        RecordingConnectionListener late = new RecordingConnectionListener();
-        c.addListener(late);
+        RecordingConnectionListener late = commandsDuringHandover(c, 0); // frame 1 is refused by the successor
         assertEquals(0, link.dataCount(), "the old connection sent after beginHandover");
         NetworkConnection c2 = b.adopt(h);
         c.completeHandover(c2);
@@ -1650,5 +1665,92 @@ public abstract class ConnectionStrategyContractTest {
 
         assertEquals(CONNECTED, c2.getState());
         assertEquals(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED"), l.states());
+    }
+
+    // ---- hot swap called off: no successor could be made -----------------------------------------------------------
+
+    @Test
+    @DisplayName("Hot swap called off: the connection takes over again, runs what was kept in order, and can hand "
+            + "over later")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void shouldTakeTheConnectionBackWhenTheHandoverIsCalledOff() {
+        ConnectionStrategy b = other();
+        RecordingPeerLink link = new RecordingPeerLink();
+        RecordingConnectionListener l = new RecordingConnectionListener();
+        NetworkConnection c = connectedAndHeard(link, l);
+        assertTrue(c.send(numberedFrame(0)));
+        waiting().until(() -> link.dataCount() == 1);
+
+        c.beginHandover();
+        RecordingConnectionListener late = commandsDuringHandover(c, 1); // frame 2 is dropped: disconnected by then
+        assertEquals(1, link.dataCount(), "the connection sent while handing over");
+        c.abortHandover(); // the other strategy could not adopt it
+
+        waiting().until(() -> l.states().size() == 3 && l.deviceLists().size() == 2);
+        assertEquals(List.of("DISCONNECTED>CONNECTED", "CONNECTED>DISCONNECTED", "DISCONNECTED>CONNECTED"),
+                l.states());
+        assertEquals(List.of(devices(1), devices(2)), l.deviceLists());
+        waiting().until(() -> link.dataCount() == 3);
+        assertEquals(List.of(0, 1, 3), link.frameNumbers(), "kept frames sent in order, the one after disconnect "
+                + "dropped");
+        assertEquals(strategy().name(), c.strategy());
+        assertEquals(Optional.of(PEER), c.getRemoteId());
+        assertEquals(devices(2), c.getRemoteDevices());
+        assertThrows(IllegalStateException.class, c::abortHandover, "nothing left to call off");
+
+        c.disconnect(); // runs on the connection itself again, and reaches the listener added during the handover
+        awaitState(c, DISCONNECTED);
+        waiting().until(() -> late.states().contains("CONNECTED>DISCONNECTED"));
+
+        c.handshakeCompleted(handshake(PEER, 3));
+        awaitState(c, CONNECTED);
+        NetworkConnection c2 = handOver(c, b); // a later handover works as if the first had never begun
+        assertEquals(b.name(), c2.strategy());
+        assertEquals(CONNECTED, c2.getState());
+        assertEquals(devices(3), c2.getRemoteDevices());
+    }
+
+    @Test
+    @DisplayName("Hot swap called off while CONNECTING: the connection still connects")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void shouldStillConnectWhenAHandoverWhileConnectingIsCalledOff() {
+        ControllableHandshaker h = track(ControllableHandshaker.gated(() -> handshake(PEER, 2)));
+        NetworkConnection c = create(h, new RecordingPeerLink());
+        RecordingConnectionListener l = new RecordingConnectionListener();
+        c.addListener(l);
+        c.connect();
+        waiting().until(() -> h.calls() == 1);
+
+        ConnectionHandover ho = c.beginHandover();
+        assertEquals(CONNECTING, ho.state());
+        c.abortHandover();
+        h.open(); // the first handshake may still count, or the connection dials again
+        awaitState(c, CONNECTED);
+        waiting().until(() -> h.inFlight() == 0);
+        List<DeviceInfo> marker = devices(4, "marker");
+        c.handshakeCompleted(handshake(PEER, marker));
+        awaitMarker(l, marker);
+
+        assertEquals(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED"), l.states());
+        assertEquals(List.of(devices(2), marker), l.deviceLists());
+    }
+
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void shouldRefuseToCallOffAHandoverThatIsNotUnderWay() {
+        ConnectionStrategy b = other();
+        NetworkConnection c = connected(new RecordingPeerLink(), PEER, devices(1));
+        assertThrows(IllegalStateException.class, c::abortHandover, "no handover has begun");
+        assertEquals(CONNECTED, c.getState());
+        c.beginHandover();
+        c.abortHandover();
+        assertThrows(IllegalStateException.class, c::abortHandover, "already called off");
+        NetworkConnection c2 = handOver(c, b);
+        assertThrows(IllegalStateException.class, c::abortHandover, "already complete");
+        assertEquals(CONNECTED, c2.getState());
+
+        NetworkConnection d = create(track(ControllableHandshaker.scripted()), new RecordingPeerLink());
+        d.close();
+        assertThrows(IllegalStateException.class, d::abortHandover, "closed");
     }
 }

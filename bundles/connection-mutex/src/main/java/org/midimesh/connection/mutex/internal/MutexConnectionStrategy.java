@@ -12,13 +12,14 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
-import org.HdrHistogram.Histogram;
+import org.HdrHistogram.AtomicHistogram;
 import org.midimesh.api.connection.ConnectionContext;
 import org.midimesh.api.connection.ConnectionHandover;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionStrategy;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.common.NamedThreadFactory;
+import org.midimesh.common.metrics.QueryMeter;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -79,12 +80,13 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
     private final ThreadPoolExecutor connectExecutor;
     // Open connections made or adopted here; a connection leaves (retire) when closed or handed over.
     private final Set<MutexNetworkConnection> open = ConcurrentHashMap.newKeySet();
-    // Guards retiredMetrics and retiredLatency, and makes retiring a connection atomic with summing the totals.
+    // Guards retiredMetrics, and makes retiring a connection atomic with summing the totals.
     private final ReentrantLock totalsLock = new ReentrantLock();
     // Guarded by totalsLock: final counters of the connections retired so far.
     private MutexConnectionMetrics retiredMetrics = MutexConnectionMetrics.ZERO;
-    // Guarded by totalsLock: latency samples of the connections retired so far.
-    private final Histogram retiredLatency = SampledLatency.newHistogram();
+    // Query latency samples of every connection made or adopted here (each also records its own): recording is
+    // lock-free from any querying thread; readers summarize it without a lock (QueryMeter).
+    private final AtomicHistogram latency = QueryMeter.newHistogram();
     private final MutexNetworkConnection.Env env;
     // Written once by the notification thread's factory (before the thread runs); read by connections to refuse a
     // beginHandover from a listener callback. Publishes nothing else.
@@ -114,7 +116,7 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
         this.connectExecutor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), new NamedThreadFactory("midimesh-mutex-connect", true));
         this.env = new MutexNetworkConnection.Env(notifyExecutor, connectExecutor, () -> lockTimeoutMs,
-                () -> handoverTimeoutMs, () -> Thread.currentThread() == notifyThread, this::retire);
+                () -> handoverTimeoutMs, () -> Thread.currentThread() == notifyThread, this::retire, latency);
         LOG.info("mutex strategy activated, lock timeout {} ms, {} handshake threads, handover timeout {} ms",
                 lockTimeoutMs, threads, handoverTimeoutMs);
     }
@@ -231,7 +233,6 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
         try {
             if (open.remove(c)) {
                 retiredMetrics = retiredMetrics.plus(last);
-                c.addLatencyTo(retiredLatency);
             }
         } finally {
             totalsLock.unlock();
@@ -244,28 +245,16 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
      */
     @Override
     public ConnectionMetrics metrics() {
-        Histogram latency = SampledLatency.newHistogram();
-        MutexConnectionMetrics sum = detailedMetrics(latency);
-        return sum.toApi(SampledLatency.summarize(latency));
+        return detailedMetrics().toApi(QueryMeter.summarize(latency));
     }
 
     /** The totals with the mutex counters, as {@link #metrics()} counts them. */
     public MutexConnectionMetrics detailedMetrics() {
-        return detailedMetrics(null);
-    }
-
-    private MutexConnectionMetrics detailedMetrics(Histogram latencyInto) {
         totalsLock.lock();
         try {
             MutexConnectionMetrics sum = retiredMetrics;
-            if (latencyInto != null) {
-                latencyInto.add(retiredLatency);
-            }
             for (MutexNetworkConnection c : open) {
                 sum = sum.plus(c.detailedMetrics());
-                if (latencyInto != null) {
-                    c.addLatencyTo(latencyInto);
-                }
             }
             return sum;
         } finally {

@@ -17,7 +17,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,7 +30,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
-import org.HdrHistogram.Histogram;
+import org.HdrHistogram.AtomicHistogram;
 import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
@@ -43,6 +42,7 @@ import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.Handshake;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.transport.DataFrame;
+import org.midimesh.common.metrics.QueryMeter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +57,13 @@ import org.slf4j.LoggerFactory;
  * bounded wait: commands queue in the fair lock ({@link #timedLock}); queries and sends poll with backoff and never
  * queue ({@link #pollLock}), so the queue holds only the few commands, which get the lock ahead of the many readers.
  * Nothing is called out while it is held: no listener, no handshake, no peer send, no strategy callback, no
- * successor. State changes only append events to this connection's event queue under the lock
+ * successor.
+ * <p>A query takes the lock only while someone holds it. Every critical section that changes a field ends by
+ * publishing {@link #published}, the immutable snapshot of those fields, before it unlocks; so while the lock is free
+ * (one volatile read of its state) the snapshot is exactly what the lock guards, and the query reads it instead of
+ * acquiring. A query that finds the lock held is a contention (workplan Appendix C) and waits for the lock as below.
+ * This keeps the uncontended getState at two volatile reads plus the query count, which the 5 ns target needs (a lock
+ * acquire and release alone costs more on our hardware). State changes only append events to this connection's event queue under the lock
  * (so the queue is in lock order); the notification thread delivers them after the lock is released.
  * <p>When the bounded wait times out (or is interrupted; the interrupt flag is set again), the lock owner and its
  * stack are logged at WARN and:
@@ -91,8 +97,6 @@ public final class MutexNetworkConnection implements NetworkConnection {
     static final String STRATEGY = "mutex";
     /** Attempts a deferred command (or a handover step) gets before it is given up. */
     static final int MAX_COMMAND_ATTEMPTS = 10;
-    /** One query in {@code LATENCY_SAMPLE_MASK + 1} is timed, so the hot path stays cheap. */
-    static final int LATENCY_SAMPLE_MASK = 63;
 
     /** Backoff of the readers' bounded wait: spins, then yields, then parks from MIN to MAX nanoseconds, doubling. */
     private static final int SPIN_ROUNDS = 32;
@@ -102,7 +106,6 @@ public final class MutexNetworkConnection implements NetworkConnection {
     /** At most one lock-timeout WARN per connection in this many milliseconds. */
     static final long TIMEOUT_LOG_INTERVAL_MS = 1000;
 
-    private static final long NOT_SAMPLED = Long.MIN_VALUE;
     /** {@link #lastHeartbeat} before the first heartbeat; the same sentinel as {@link ConnectionHandover}. */
     private static final long NEVER = Long.MIN_VALUE;
 
@@ -117,10 +120,11 @@ public final class MutexNetworkConnection implements NetworkConnection {
      * @param handoverTimeoutMillis how long beginHandover waits for pending callbacks to be delivered
      * @param onNotifyThread        whether the calling thread is the strategy's notification thread
      * @param onRetired             told once, outside the lock, when the connection is closed or handed over
+     * @param latency               the strategy-wide query latency histogram every sample also goes to
      */
     record Env(Executor notifyExecutor, Executor connectExecutor, LongSupplier lockTimeoutMillis,
             LongSupplier handoverTimeoutMillis, BooleanSupplier onNotifyThread,
-            Consumer<MutexNetworkConnection> onRetired) {
+            Consumer<MutexNetworkConnection> onRetired, AtomicHistogram latency) {
 
         Env {
             Objects.requireNonNull(notifyExecutor, "notifyExecutor");
@@ -129,6 +133,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
             Objects.requireNonNull(handoverTimeoutMillis, "handoverTimeoutMillis");
             Objects.requireNonNull(onNotifyThread, "onNotifyThread");
             Objects.requireNonNull(onRetired, "onRetired");
+            Objects.requireNonNull(latency, "latency");
         }
     }
 
@@ -196,6 +201,9 @@ public final class MutexNetworkConnection implements NetworkConnection {
     private boolean closed;
     // Guarded by lock: the calls that reached this connection after beginHandover, for the successor, in lock order.
     private final List<Consumer<NetworkConnection>> kept = new ArrayList<>();
+    // Guarded by lock. The thread replaying kept calls on this connection itself in abortHandover: for it alone the
+    // connection acts as ACTIVE while the phase is still HANDING_OVER, so calls of other threads keep queueing behind.
+    private Thread resumer;
 
     // Written only under the lock (beginHandover, completeHandover); read under it by commands, and without it by
     // send() and notifyHeartbeat() as a hint. Publishes nothing else.
@@ -233,8 +241,9 @@ public final class MutexNetworkConnection implements NetworkConnection {
     // Set once, by the first of close and completeHandover, so the strategy folds the counters into its totals once.
     private final AtomicBoolean retired = new AtomicBoolean();
 
+    // Counts every query exactly and times a sample of them (see QueryMeter for its threading).
+    private final QueryMeter meter;
     // Counters only: each is read on its own and orders nothing else.
-    private final LongAdder totalQueries = new LongAdder();
     private final LongAdder mutexContentions = new LongAdder();
     private final LongAdder commandContentions = new LongAdder();
     private final LongAdder callbacksDispatched = new LongAdder();
@@ -245,7 +254,6 @@ public final class MutexNetworkConnection implements NetworkConnection {
     private final LongAdder listenerErrors = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final LongAdder droppedMessages = new LongAdder();
-    private final SampledLatency latency = new SampledLatency();
     // System.nanoTime() of the last logged lock timeout, NEVER before the first; CAS by the thread that logs. Orders
     // nothing else.
     private final AtomicLong lastTimeoutLog = new AtomicLong(NEVER);
@@ -254,6 +262,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
     MutexNetworkConnection(ConnectionContext context, Env env) {
         this.context = Objects.requireNonNull(context, "context");
         this.env = Objects.requireNonNull(env, "env");
+        this.meter = new QueryMeter(env.latency());
         this.peerAddress = context.host() + ":" + context.httpPort();
     }
 
@@ -370,7 +379,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
             boolean accepted = false;
             NetworkConnection forwardTo = null;
             try {
-                p = phase;
+                p = effectivePhase();
                 switch (p) {
                     case ACTIVE -> target = !closed && state == CONNECTED ? remoteNode : null;
                     case HANDING_OVER -> {
@@ -451,7 +460,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
         if (successor != null) {
             return;
         }
-        command("close", out -> switch (phase) {
+        command("close", out -> switch (effectivePhase()) {
             case ACTIVE -> closeLocked(out);
             case HANDING_OVER -> {
                 kept.add(NetworkConnection::close);
@@ -469,7 +478,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
         if (successor != null) {
             return;
         }
-        command("close", out -> phase == Phase.ACTIVE ? closeLocked(out) : null);
+        command("close", out -> effectivePhase() == Phase.ACTIVE ? closeLocked(out) : null);
     }
 
     private Runnable closeLocked(List<Event> out) {
@@ -496,9 +505,11 @@ public final class MutexNetworkConnection implements NetworkConnection {
         if (next != null) {
             return next.getState();
         }
-        long t0 = startQuery();
+        long t0 = meter.start();
         ConnectionState s;
-        if (lockForQuery()) {
+        if (!lock.isLocked()) {
+            s = published.state(); // no change in progress: the snapshot is what the lock guards (class comment)
+        } else if (lockForQuery()) {
             try {
                 s = state;
             } finally {
@@ -507,7 +518,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
         } else {
             s = published.state();
         }
-        endQuery(t0);
+        meter.end(t0);
         return s;
     }
 
@@ -522,9 +533,11 @@ public final class MutexNetworkConnection implements NetworkConnection {
         if (next != null) {
             return next.getRemoteNode();
         }
-        long t0 = startQuery();
+        long t0 = meter.start();
         NodeInfo node;
-        if (lockForQuery()) {
+        if (!lock.isLocked()) {
+            node = published.remoteNode(); // as in getState
+        } else if (lockForQuery()) {
             try {
                 node = remoteNode;
             } finally {
@@ -533,7 +546,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
         } else {
             node = published.remoteNode();
         }
-        endQuery(t0);
+        meter.end(t0);
         return Optional.ofNullable(node);
     }
 
@@ -544,9 +557,9 @@ public final class MutexNetworkConnection implements NetworkConnection {
         if (next != null) {
             return next.getRemoteDevices();
         }
-        long t0 = startQuery();
+        long t0 = meter.start();
         List<DeviceInfo> devices = remoteDevices.get();
-        endQuery(t0);
+        meter.end(t0);
         return devices;
     }
 
@@ -557,24 +570,12 @@ public final class MutexNetworkConnection implements NetworkConnection {
         if (next != null) {
             return next.getTimeSinceLastHeartbeat();
         }
-        long t0 = startQuery();
+        long t0 = meter.start();
         long last = lastHeartbeat.get();
         long age = last == NEVER ? Long.MAX_VALUE
                 : TimeUnit.NANOSECONDS.toMillis(Math.max(0, System.nanoTime() - last));
-        endQuery(t0);
+        meter.end(t0);
         return age;
-    }
-
-    /** Counts the query; returns its start time when this one is sampled for the latency histogram. */
-    private long startQuery() {
-        totalQueries.increment();
-        return (ThreadLocalRandom.current().nextInt() & LATENCY_SAMPLE_MASK) == 0 ? System.nanoTime() : NOT_SAMPLED;
-    }
-
-    private void endQuery(long t0) {
-        if (t0 != NOT_SAMPLED) {
-            latency.record(System.nanoTime() - t0);
-        }
     }
 
     /** The API metrics of this connection (after a handover: of its successor). Lock-free but for the histogram's. */
@@ -584,19 +585,14 @@ public final class MutexNetworkConnection implements NetworkConnection {
         if (next != null) {
             return next.metrics();
         }
-        return detailedMetrics().toApi(latency.summary());
+        return detailedMetrics().toApi(meter.latency());
     }
 
     /** All counters of this connection itself, the mutex ones included; frozen once it is handed over. */
     public MutexConnectionMetrics detailedMetrics() {
-        return new MutexConnectionMetrics(totalQueries.sum(), mutexContentions.sum(), commandContentions.sum(),
+        return new MutexConnectionMetrics(meter.queries(), mutexContentions.sum(), commandContentions.sum(),
                 callbacksDispatched.sum(), lockTimeouts.sum(), deferredCommands.sum(), droppedCommands.sum(),
                 sendErrors.sum(), listenerErrors.sum(), errors.sum(), droppedMessages.sum(), deferred.get());
-    }
-
-    /** Adds this connection's latency samples into {@code target}, which the caller owns. */
-    void addLatencyTo(Histogram target) {
-        latency.addTo(target);
     }
 
     /** For tests: whether the calling thread holds this connection's lock. */
@@ -702,6 +698,58 @@ public final class MutexNetworkConnection implements NetworkConnection {
         }
         LOG.debug("{}: handed over to {}, {} kept calls replayed", this, next, replayed);
         retire();
+    }
+
+    /**
+     * Takes the connection back after {@link #beginHandover()} when no successor could be made: replays the kept calls
+     * on this connection, in order and outside the lock (calls arriving meanwhile keep queueing behind them), then
+     * runs every later call itself again and, if it was CONNECTING, dials the handshake that beginHandover abandoned.
+     *
+     * @throws IllegalStateException when no handover has begun, it is complete, or the lock stayed busy
+     */
+    @Override
+    public void abortHandover() {
+        int replayed = 0;
+        long gen = -1;
+        while (true) {
+            if (!lockWithRetries("abortHandover")) {
+                throw new IllegalStateException(this + ": abortHandover gave up, the connection lock stayed busy");
+            }
+            List<Consumer<NetworkConnection>> batch = null;
+            try {
+                if (phase != Phase.HANDING_OVER || (resumer != null && resumer != Thread.currentThread())) {
+                    throw new IllegalStateException(this + ": no handover to abort (phase " + phase + ")");
+                }
+                if (kept.isEmpty()) {
+                    phase = Phase.ACTIVE;
+                    resumer = null;
+                    if (!closed && state == CONNECTING) {
+                        gen = ++generation;
+                    }
+                } else {
+                    resumer = Thread.currentThread();
+                    batch = List.copyOf(kept);
+                    kept.clear();
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (batch == null) {
+                break;
+            }
+            for (Consumer<NetworkConnection> call : batch) {
+                try {
+                    call.accept(this);
+                } catch (RuntimeException e) {
+                    LOG.error("{}: a kept call failed when the handover was aborted", this, e);
+                }
+            }
+            replayed += batch.size();
+        }
+        LOG.debug("{}: handover aborted, {} kept calls replayed", this, replayed);
+        if (gen >= 0) {
+            startHandshake(gen);
+        }
     }
 
     /**
@@ -867,6 +915,12 @@ public final class MutexNetworkConnection implements NetworkConnection {
         });
     }
 
+    /** Caller holds the lock. The phase as the calling thread must act on it (see {@link #resumer}). */
+    private Phase effectivePhase() {
+        Phase p = phase;
+        return p == Phase.HANDING_OVER && resumer == Thread.currentThread() ? Phase.ACTIVE : p;
+    }
+
     /** Caller holds the lock. A disconnect, goodbye, close, handover or newer handshake since {@code gen} wins. */
     private boolean isCurrentHandshake(long gen) {
         return !closed && gen == generation && state == CONNECTING && phase == Phase.ACTIVE;
@@ -1007,7 +1061,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
             replay.accept(next);
             return;
         }
-        command(name, out -> switch (phase) {
+        command(name, out -> switch (effectivePhase()) {
             case ACTIVE -> body.apply(out);
             case HANDING_OVER -> {
                 kept.add(replay);
@@ -1044,9 +1098,10 @@ public final class MutexNetworkConnection implements NetworkConnection {
         Runnable after;
         try {
             after = body.apply(out);
-            published = new Snapshot(state, remoteNode, closed);
             events.addAll(out);
         } finally {
+            // Even if the body failed half-way: a lock-free query must never see a snapshot older than the fields.
+            published = new Snapshot(state, remoteNode, closed);
             lock.unlock();
         }
         if (!out.isEmpty()) {

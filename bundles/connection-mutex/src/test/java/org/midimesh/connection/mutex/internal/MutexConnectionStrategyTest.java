@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.midimesh.api.connection.ConnectionState.CONNECTED;
 import static org.midimesh.api.connection.ConnectionState.DISCONNECTED;
-import static org.midimesh.connection.mutex.internal.TestData.handshake;
+import static org.midimesh.api.test.contract.FakePeers.handshake;
 
 import java.time.Duration;
 import java.util.List;
@@ -22,8 +22,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.connection.ConnectionContext;
+import org.midimesh.api.connection.Handshaker;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.test.DeadlockWatchdog;
+import org.midimesh.api.test.contract.ControllableHandshaker;
+import org.midimesh.api.test.contract.FakePeers;
+import org.midimesh.api.test.contract.RecordingConnectionListener;
+import org.midimesh.api.test.contract.RecordingPeerLink;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 @ExtendWith(DeadlockWatchdog.class)
@@ -45,8 +50,8 @@ class MutexConnectionStrategyTest {
         return strategy;
     }
 
-    private static ConnectionContext context(FakeHandshaker h) {
-        return new ConnectionContext("127.0.0.1", 7474, h, new RecordingLink(), Duration.ofHours(1));
+    private static ConnectionContext context(Handshaker h) {
+        return FakePeers.context(h, new RecordingPeerLink());
     }
 
     private static Set<String> mutexThreads() {
@@ -86,14 +91,14 @@ class MutexConnectionStrategyTest {
     void shouldCloseItsConnectionsAndStopItsThreadsOnDeactivation() {
         start(Map.of());
         NodeId peer = NodeId.random();
-        FakeHandshaker blocked = FakeHandshaker.scripted();
+        ControllableHandshaker blocked = ControllableHandshaker.scripted();
         NetworkConnection connecting = strategy.create(context(blocked));
-        NetworkConnection connected = strategy.create(context(FakeHandshaker.scripted()));
-        RecordingListener listener = new RecordingListener();
+        NetworkConnection connected = strategy.create(context(ControllableHandshaker.scripted()));
+        RecordingConnectionListener listener = new RecordingConnectionListener();
         connecting.addListener(listener);
         connected.addListener(listener);
         connecting.connect();
-        await().atMost(WAIT).until(() -> blocked.calls.get() == 1);
+        await().atMost(WAIT).until(() -> blocked.calls() == 1);
         connected.handshakeCompleted(handshake(peer, 1));
         assertEquals(CONNECTED, connected.getState());
         assertEquals(2, strategy.openConnections());
@@ -107,7 +112,7 @@ class MutexConnectionStrategyTest {
         assertTrue(listener.whats().contains("CONNECTING>DISCONNECTED"), listener.whats().toString());
         assertTrue(listener.whats().contains("CONNECTED>DISCONNECTED"), listener.whats().toString());
         await().atMost(WAIT).until(() -> mutexThreads().isEmpty());
-        assertThrows(IllegalStateException.class, () -> strategy.create(context(FakeHandshaker.scripted())));
+        assertThrows(IllegalStateException.class, () -> strategy.create(context(ControllableHandshaker.scripted())));
         connected.connect(); // a closed connection ignores commands, even with its strategy gone
         assertEquals(DISCONNECTED, connected.getState());
     }
@@ -115,8 +120,8 @@ class MutexConnectionStrategyTest {
     @Test
     void shouldSumTheMetricsOfItsOpenConnections() {
         start(Map.of());
-        MutexNetworkConnection a = (MutexNetworkConnection) strategy.create(context(FakeHandshaker.scripted()));
-        MutexNetworkConnection b = (MutexNetworkConnection) strategy.create(context(FakeHandshaker.scripted()));
+        MutexNetworkConnection a = (MutexNetworkConnection) strategy.create(context(ControllableHandshaker.scripted()));
+        MutexNetworkConnection b = (MutexNetworkConnection) strategy.create(context(ControllableHandshaker.scripted()));
         a.getState();
         b.getState();
         b.getRemoteDevices();

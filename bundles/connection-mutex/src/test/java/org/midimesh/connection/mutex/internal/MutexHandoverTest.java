@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.midimesh.api.connection.ConnectionState.CONNECTED;
 import static org.midimesh.api.connection.ConnectionState.CONNECTING;
 import static org.midimesh.api.connection.ConnectionState.DISCONNECTED;
-import static org.midimesh.connection.mutex.internal.TestData.frame;
-import static org.midimesh.connection.mutex.internal.TestData.handshake;
+import static org.midimesh.api.test.contract.FakePeers.handshake;
+import static org.midimesh.api.test.contract.FakePeers.numberedFrame;
 
 import java.time.Duration;
 import java.util.List;
@@ -25,10 +25,15 @@ import org.midimesh.api.NodeId;
 import org.midimesh.api.connection.ConnectionContext;
 import org.midimesh.api.connection.ConnectionHandover;
 import org.midimesh.api.connection.Handshake;
+import org.midimesh.api.connection.Handshaker;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.test.Configs;
 import org.midimesh.api.test.DeadlockWatchdog;
 import org.midimesh.api.transport.DataFrame;
+import org.midimesh.api.test.contract.ControllableHandshaker;
+import org.midimesh.api.test.contract.FakePeers;
+import org.midimesh.api.test.contract.RecordingConnectionListener;
+import org.midimesh.api.test.contract.RecordingPeerLink;
 
 /** The mutex side of a hot swap, beyond what the shared contract suite can reach; and the sampled latency. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -39,8 +44,8 @@ class MutexHandoverTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final NodeId PEER = NodeId.random();
 
-    private final RecordingLink link = new RecordingLink();
-    private final RecordingListener listener = new RecordingListener();
+    private final RecordingPeerLink link = new RecordingPeerLink();
+    private final RecordingConnectionListener listener = new RecordingConnectionListener();
     private MutexConnectionStrategy from;
     private MutexConnectionStrategy to;
 
@@ -59,16 +64,16 @@ class MutexHandoverTest {
         to = new MutexConnectionStrategy(Configs.of(MutexConnectionStrategy.Config.class, Map.of()));
     }
 
-    private ConnectionContext context(FakeHandshaker h) {
-        return new ConnectionContext("127.0.0.1", 7474, h, link, Duration.ofHours(1));
+    private ConnectionContext context(Handshaker h) {
+        return FakePeers.context(h, link);
     }
 
     private MutexNetworkConnection connected(int devices) {
-        MutexNetworkConnection c = (MutexNetworkConnection) from.create(context(FakeHandshaker.scripted()));
+        MutexNetworkConnection c = (MutexNetworkConnection) from.create(context(ControllableHandshaker.scripted()));
         c.addListener(listener);
         c.handshakeCompleted(handshake(PEER, devices));
         int callbacks = devices > 0 ? 2 : 1;
-        await().atMost(WAIT).until(() -> c.getState() == CONNECTED && listener.calls.size() >= callbacks);
+        await().atMost(WAIT).until(() -> c.getState() == CONNECTED && listener.size() >= callbacks);
         return c;
     }
 
@@ -82,7 +87,7 @@ class MutexHandoverTest {
     @Test
     void shouldRefuseABeginHandoverFromAListenerCallbackAndStayUsable() {
         start(Map.of());
-        MutexNetworkConnection c = (MutexNetworkConnection) from.create(context(FakeHandshaker.scripted()));
+        MutexNetworkConnection c = (MutexNetworkConnection) from.create(context(ControllableHandshaker.scripted()));
         CompletableFuture<Throwable> inCallback = new CompletableFuture<>();
         c.addListener((conn, f, t) -> {
             try {
@@ -126,7 +131,8 @@ class MutexHandoverTest {
     void shouldLeaveAConnectionBeingHandedOverAloneOnDeactivation() {
         start(Map.of());
         MutexNetworkConnection moving = connected(1);
-        MutexNetworkConnection staying = (MutexNetworkConnection) from.create(context(FakeHandshaker.scripted()));
+        MutexNetworkConnection staying =
+                (MutexNetworkConnection) from.create(context(ControllableHandshaker.scripted()));
         ConnectionHandover h = moving.beginHandover();
 
         from.deactivate();
@@ -136,8 +142,8 @@ class MutexHandoverTest {
         NetworkConnection next = to.adopt(h);
         moving.completeHandover(next);
         assertEquals(CONNECTED, next.getState());
-        assertTrue(next.send(frame()));
-        assertEquals(1, link.data.size());
+        assertTrue(next.send(numberedFrame(1)));
+        assertEquals(1, link.dataCount());
     }
 
     @Test
@@ -163,52 +169,52 @@ class MutexHandoverTest {
     @Test
     void shouldSendHandedOverFramesFirstAndFireNoCallback() {
         start(Map.of());
-        DataFrame first = frame();
-        DataFrame second = frame();
+        DataFrame first = numberedFrame(1);
+        DataFrame second = numberedFrame(2);
         Handshake peer = handshake(PEER, 2);
         long heartbeat = System.nanoTime() - TimeUnit.SECONDS.toNanos(5);
-        ConnectionHandover h = new ConnectionHandover(context(FakeHandshaker.scripted()), CONNECTED,
+        ConnectionHandover h = new ConnectionHandover(context(ControllableHandshaker.scripted()), CONNECTED,
                 Optional.of(peer), heartbeat, List.of(listener), List.of(first, second));
 
         NetworkConnection c = to.adopt(h);
-        assertTrue(c.send(frame()));
+        assertTrue(c.send(numberedFrame(3)));
 
-        assertEquals(List.of(first, second), link.data.stream().limit(2).map(RecordingLink.Sent::frame).toList());
-        assertEquals(3, link.data.size());
+        assertEquals(List.of(first, second), link.frames().stream().limit(2).toList());
+        assertEquals(3, link.dataCount());
         assertEquals(CONNECTED, c.getState());
         assertEquals(peer.devices(), c.getRemoteDevices());
         assertTrue(c.getTimeSinceLastHeartbeat() >= 5000, "heartbeat time not taken over");
         c.disconnect();
-        await().atMost(WAIT).until(() -> !listener.calls.isEmpty());
+        await().atMost(WAIT).until(() -> listener.size() > 0);
         assertEquals(List.of("CONNECTED>DISCONNECTED"), listener.whats(), "the adoption itself fired a callback");
     }
 
     @Test
     void shouldRunItsOwnHandshakeWhenAdoptedWhileConnecting() {
         start(Map.of());
-        FakeHandshaker h = FakeHandshaker.answering(handshake(PEER, 1));
+        ControllableHandshaker h = ControllableHandshaker.answering(handshake(PEER, 1));
         ConnectionHandover handover = new ConnectionHandover(context(h), CONNECTING, Optional.empty(), Long.MIN_VALUE,
                 List.of(listener), List.of());
 
         NetworkConnection c = to.adopt(handover);
 
         await().atMost(WAIT).until(() -> c.getState() == CONNECTED);
-        await().atMost(WAIT).until(() -> listener.calls.size() >= 2);
+        await().atMost(WAIT).until(() -> listener.size() >= 2);
         assertEquals(List.of("CONNECTING>CONNECTED", "devices:1"), listener.whats());
-        assertEquals(1, h.calls.get());
+        assertEquals(1, h.calls());
     }
 
     @Test
     void shouldRejectACompleteWithoutABeginAndItselfAsSuccessor() {
         start(Map.of());
         MutexNetworkConnection c = connected(0);
-        NetworkConnection other = to.create(context(FakeHandshaker.scripted()));
+        NetworkConnection other = to.create(context(ControllableHandshaker.scripted()));
 
         assertThrows(IllegalStateException.class, () -> c.completeHandover(other));
         c.beginHandover();
         assertThrows(IllegalArgumentException.class, () -> c.completeHandover(c));
         assertThrows(NullPointerException.class, () -> c.completeHandover(null));
-        c.completeHandover(to.adopt(new ConnectionHandover(context(FakeHandshaker.scripted()), DISCONNECTED,
+        c.completeHandover(to.adopt(new ConnectionHandover(context(ControllableHandshaker.scripted()), DISCONNECTED,
                 Optional.empty(), Long.MIN_VALUE, List.of(), List.of())));
     }
 
@@ -231,7 +237,7 @@ class MutexHandoverTest {
         }
 
         long samples = c.metrics().queryLatency().count();
-        long expected = queries / (MutexNetworkConnection.LATENCY_SAMPLE_MASK + 1);
+        long expected = queries / org.midimesh.common.metrics.QueryMeter.SAMPLE_EVERY;
         assertTrue(samples > expected / 2 && samples < expected * 2, samples + " samples, about " + expected
                 + " expected");
         assertTrue(from.metrics().queryLatency().count() >= samples);

@@ -10,9 +10,9 @@ import static org.midimesh.api.connection.ConnectionState.CONNECTED;
 import static org.midimesh.api.connection.ConnectionState.CONNECTING;
 import static org.midimesh.api.connection.ConnectionState.DISCONNECTED;
 import static org.midimesh.api.connection.ConnectionState.FAILED;
-import static org.midimesh.connection.mutex.internal.TestData.checkUniform;
-import static org.midimesh.connection.mutex.internal.TestData.frame;
-import static org.midimesh.connection.mutex.internal.TestData.handshake;
+import static org.midimesh.api.test.contract.FakePeers.checkWhole;
+import static org.midimesh.api.test.contract.FakePeers.handshake;
+import static org.midimesh.api.test.contract.FakePeers.numberedFrame;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,12 +37,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
-import org.midimesh.api.connection.ConnectionContext;
 import org.midimesh.api.connection.ConnectionListener;
 import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.Handshaker;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.test.DeadlockWatchdog;
+import org.midimesh.api.test.contract.ControllableHandshaker;
+import org.midimesh.api.test.contract.FakePeers;
+import org.midimesh.api.test.contract.RecordingConnectionListener;
+import org.midimesh.api.test.contract.RecordingPeerLink;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 @ExtendWith(DeadlockWatchdog.class)
@@ -54,8 +57,9 @@ class MutexNetworkConnectionTest {
     private static final NodeId PEER = NodeId.random();
     private static final NodeId OTHER = NodeId.random();
 
-    private final RecordingLink link = new RecordingLink();
-    private final RecordingListener listener = new RecordingListener();
+    private final RecordingPeerLink link = new RecordingPeerLink();
+    // Replaced (before any connection is made) by a test that checks the locks held in callbacks.
+    private RecordingConnectionListener listener = new RecordingConnectionListener();
     private MutexConnectionStrategy strategy;
 
     @AfterEach
@@ -78,7 +82,7 @@ class MutexNetworkConnectionTest {
             startStrategy(Map.of());
         }
         MutexNetworkConnection c = (MutexNetworkConnection) strategy
-                .create(new ConnectionContext("127.0.0.1", 7474, handshaker, link, heartbeatTimeout));
+                .create(FakePeers.context(handshaker, link, heartbeatTimeout));
         c.addListener(listener);
         return c;
     }
@@ -101,7 +105,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldStartDisconnectedWithNothingKnown() {
-        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
         assertEquals("mutex", c.strategy());
         assertEquals(DISCONNECTED, c.getState());
         assertEquals(Optional.empty(), c.getRemoteNode());
@@ -112,7 +116,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldConnectThroughConnectingToConnectedOnAHandshakeThread() {
-        FakeHandshaker h = FakeHandshaker.answering(handshake(PEER, 2));
+        ControllableHandshaker h = ControllableHandshaker.answering(handshake(PEER, 2));
         MutexNetworkConnection c = connection(h);
 
         c.connect();
@@ -120,15 +124,15 @@ class MutexNetworkConnectionTest {
         awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED", "devices:2"));
         assertEquals(CONNECTED, c.getState());
         assertEquals(Optional.of(PEER), c.getRemoteId());
-        assertEquals(TestData.devices(2), c.getRemoteDevices());
+        assertEquals(FakePeers.devices(2), c.getRemoteDevices());
         assertTrue(c.getTimeSinceLastHeartbeat() < Long.MAX_VALUE);
-        assertEquals(1, h.threads.size());
-        assertTrue(h.threads.get(0).startsWith("midimesh-mutex-connect-"), h.threads.get(0));
+        assertEquals(1, h.threads().size());
+        assertTrue(h.threads().get(0).startsWith("midimesh-mutex-connect-"), h.threads().get(0));
     }
 
     @Test
     void shouldNotReportDevicesWhenTheyDidNotChange() {
-        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 0));
         c.disconnect();
         c.handshakeCompleted(handshake(PEER, 1));
@@ -140,7 +144,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldFailWithAnErrorWhenTheHandshakeFails() {
-        FakeHandshaker h = FakeHandshaker.scripted();
+        ControllableHandshaker h = ControllableHandshaker.scripted();
         MutexNetworkConnection c = connection(h);
         h.fail("connection refused");
 
@@ -154,7 +158,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldConnectAgainFromFailed() {
-        FakeHandshaker h = FakeHandshaker.scripted();
+        ControllableHandshaker h = ControllableHandshaker.scripted();
         MutexNetworkConnection c = connection(h);
         h.fail("refused");
         c.connect();
@@ -166,17 +170,17 @@ class MutexNetworkConnectionTest {
         awaitState(c, CONNECTED);
         assertEquals(List.of("DISCONNECTED>CONNECTING", "CONNECTING>FAILED", "FAILED>CONNECTING",
                 "CONNECTING>CONNECTED"), listener.states());
-        assertEquals(2, h.calls.get());
+        assertEquals(2, h.calls());
     }
 
     @Test
     void shouldIgnoreConnectWhileConnectingOrConnected() throws Exception {
         startStrategy(Map.of("handshake_threads", 1));
-        FakeHandshaker h = FakeHandshaker.scripted();
+        ControllableHandshaker h = ControllableHandshaker.scripted();
         MutexNetworkConnection c = connection(h);
 
         c.connect();
-        await().atMost(WAIT).until(() -> h.calls.get() == 1);
+        await().atMost(WAIT).until(() -> h.calls() == 1);
         c.connect();
         c.connect();
         h.respond(handshake(PEER, 0));
@@ -184,7 +188,7 @@ class MutexNetworkConnectionTest {
         c.connect();
         drainHandshakes();
 
-        assertEquals(1, h.calls.get());
+        assertEquals(1, h.calls());
         await().atMost(WAIT).until(() -> listener.states().size() >= 2);
         assertEquals(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED"), listener.states());
     }
@@ -193,11 +197,11 @@ class MutexNetworkConnectionTest {
     @ValueSource(booleans = {true, false})
     void shouldLetADisconnectDuringAnInFlightHandshakeWin(boolean lateSuccess) throws Exception {
         startStrategy(Map.of("handshake_threads", 1));
-        FakeHandshaker h = FakeHandshaker.scripted();
+        ControllableHandshaker h = ControllableHandshaker.scripted();
         MutexNetworkConnection c = connection(h);
 
         c.connect();
-        await().atMost(WAIT).until(() -> h.calls.get() == 1);
+        await().atMost(WAIT).until(() -> h.calls() == 1);
         c.disconnect();
         assertEquals(DISCONNECTED, c.getState());
         if (lateSuccess) {
@@ -216,11 +220,11 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldLetACloseDuringAnInFlightHandshakeWin() throws Exception {
         startStrategy(Map.of("handshake_threads", 1));
-        FakeHandshaker h = FakeHandshaker.scripted();
+        ControllableHandshaker h = ControllableHandshaker.scripted();
         MutexNetworkConnection c = connection(h);
 
         c.connect();
-        await().atMost(WAIT).until(() -> h.calls.get() == 1);
+        await().atMost(WAIT).until(() -> h.calls() == 1);
         c.close();
         h.respond(handshake(PEER, 1));
         drainHandshakes();
@@ -233,11 +237,11 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldIgnoreALateOutboundResultAfterAnInboundHandshake() throws Exception {
         startStrategy(Map.of("handshake_threads", 1));
-        FakeHandshaker h = FakeHandshaker.scripted();
+        ControllableHandshaker h = ControllableHandshaker.scripted();
         MutexNetworkConnection c = connection(h);
 
         c.connect();
-        await().atMost(WAIT).until(() -> h.calls.get() == 1);
+        await().atMost(WAIT).until(() -> h.calls() == 1);
         c.handshakeCompleted(handshake(PEER, 1));
         h.fail("refused");
         drainHandshakes();
@@ -248,7 +252,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldEnterConnectedOnAnInboundHandshakeFromAnyState() {
-        FakeHandshaker h = FakeHandshaker.scripted();
+        ControllableHandshaker h = ControllableHandshaker.scripted();
         MutexNetworkConnection c = connection(h, Duration.ofMillis(50));
 
         c.handshakeCompleted(handshake(PEER, 0)); // from DISCONNECTED
@@ -266,7 +270,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldRejectAHandshakeFromAnotherNode() {
-        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
         c.disconnect();
 
@@ -281,7 +285,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldFailWhenTheOutboundHandshakeIsAnsweredByAnotherNode() {
-        MutexNetworkConnection c = connection(FakeHandshaker.answering(handshake(OTHER, 0)));
+        MutexNetworkConnection c = connection(ControllableHandshaker.answering(handshake(OTHER, 0)));
         c.handshakeCompleted(handshake(PEER, 0));
         c.disconnect();
 
@@ -290,12 +294,12 @@ class MutexNetworkConnectionTest {
         awaitState(c, FAILED);
         assertEquals(Optional.of(PEER), c.getRemoteId());
         await().atMost(WAIT).until(() -> listener.errors().size() == 1);
-        assertTrue(listener.errors().get(0).startsWith("error:handshake from node " + OTHER + " rejected"));
+        assertTrue(listener.errors().get(0).startsWith("handshake from node " + OTHER + " rejected"));
     }
 
     @Test
     void shouldDisconnectOnGoodbyeAndTreatTheSameStateTwiceAsANoOp() {
-        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 0));
 
         c.goodbyeReceived();
@@ -309,7 +313,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldRejectNullArguments() {
-        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
         assertThrows(NullPointerException.class, () -> c.handshakeCompleted(null));
         assertThrows(NullPointerException.class, () -> c.send(null));
         assertThrows(NullPointerException.class, () -> c.addListener(null));
@@ -320,7 +324,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldFailASilentConnectedPeerWithAnErrorCallback() {
-        MutexNetworkConnection c = connection(FakeHandshaker.scripted(), Duration.ofMillis(50));
+        MutexNetworkConnection c = connection(ControllableHandshaker.scripted(), Duration.ofMillis(50));
         c.handshakeCompleted(handshake(PEER, 0));
 
         await().atMost(WAIT).until(() -> {
@@ -331,24 +335,24 @@ class MutexNetworkConnectionTest {
         await().atMost(WAIT).until(() -> listener.whats().size() >= 3);
         assertEquals(List.of("DISCONNECTED>CONNECTED", "CONNECTED>FAILED"), listener.states());
         String error = listener.errors().get(0);
-        assertTrue(error.matches("error:heartbeat timeout: no heartbeat for \\d+ ms"), error);
+        assertTrue(error.matches("heartbeat timeout: no heartbeat for \\d+ ms"), error);
     }
 
     @Test
     void shouldKeepALivePeerConnectedAndLeaveOtherStatesAlone() {
-        MutexNetworkConnection live = connection(FakeHandshaker.scripted());
+        MutexNetworkConnection live = connection(ControllableHandshaker.scripted());
         live.handshakeCompleted(handshake(PEER, 0));
         live.checkHeartbeat();
         assertEquals(CONNECTED, live.getState());
 
-        MutexNetworkConnection idle = connection(FakeHandshaker.scripted(), Duration.ofMillis(1));
+        MutexNetworkConnection idle = connection(ControllableHandshaker.scripted(), Duration.ofMillis(1));
         idle.checkHeartbeat();
         assertEquals(DISCONNECTED, idle.getState());
     }
 
     @Test
     void shouldRefreshTheHeartbeatTime() {
-        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
         assertEquals(Long.MAX_VALUE, c.getTimeSinceLastHeartbeat());
         c.handshakeCompleted(handshake(PEER, 0));
         await().atMost(WAIT).until(() -> c.getTimeSinceLastHeartbeat() >= 300);
@@ -362,21 +366,21 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldSendOnlyWhenConnected() {
-        FakeHandshaker h = FakeHandshaker.scripted();
+        ControllableHandshaker h = ControllableHandshaker.scripted();
         MutexNetworkConnection c = connection(h);
-        assertFalse(c.send(frame()));
+        assertFalse(c.send(numberedFrame(1)));
 
         c.connect();
-        assertFalse(c.send(frame()), "not while connecting");
+        assertFalse(c.send(numberedFrame(2)), "not while connecting");
         h.respond(handshake(PEER, 0));
         awaitState(c, CONNECTED);
-        assertTrue(c.send(frame()));
+        assertTrue(c.send(numberedFrame(3)));
 
         c.disconnect();
-        assertFalse(c.send(frame()));
+        assertFalse(c.send(numberedFrame(4)));
 
-        assertEquals(1, link.data.size());
-        assertEquals(PEER, link.data.get(0).peer().id());
+        assertEquals(1, link.dataCount());
+        assertEquals(PEER, link.sent().get(0).peer().id());
     }
 
     // ---- close ---------------------------------------------------------------------------------------------------
@@ -384,7 +388,7 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldCloseIdempotentlyAndIgnoreLaterCommands() throws Exception {
         startStrategy(Map.of("handshake_threads", 1));
-        FakeHandshaker h = FakeHandshaker.answering(handshake(PEER, 1));
+        ControllableHandshaker h = ControllableHandshaker.answering(handshake(PEER, 1));
         MutexNetworkConnection c = connection(h);
         c.handshakeCompleted(handshake(PEER, 1));
         assertEquals(1, strategy.openConnections());
@@ -398,37 +402,38 @@ class MutexNetworkConnectionTest {
         c.checkHeartbeat();
         c.notifyHeartbeat();
         drainHandshakes();
-        assertFalse(c.send(frame()));
+        assertFalse(c.send(numberedFrame(1)));
         assertEquals(DISCONNECTED, c.getState());
-        assertEquals(0, h.calls.get());
+        assertEquals(0, h.calls());
         assertEquals(1, c.getRemoteDevices().size());
         awaitCalls(List.of("DISCONNECTED>CONNECTED", "devices:1", "CONNECTED>DISCONNECTED"));
-        assertTrue(link.data.isEmpty());
+        assertTrue(link.sent().isEmpty());
     }
 
     // ---- callbacks -----------------------------------------------------------------------------------------------
 
     @Test
     void shouldCallListenersOnTheNotifyThreadWithoutTheLock() {
-        MutexNetworkConnection c = connection(FakeHandshaker.answering(handshake(PEER, 2)));
+        listener = RecordingConnectionListener.checkingLocks();
+        MutexNetworkConnection c = connection(ControllableHandshaker.answering(handshake(PEER, 2)));
         c.connect();
         awaitState(c, CONNECTED);
         c.disconnect();
         c.handshakeCompleted(handshake(OTHER, 0)); // an error callback
 
-        await().atMost(WAIT).until(() -> listener.calls.size() >= 5);
+        await().atMost(WAIT).until(() -> listener.size() >= 5);
         String me = Thread.currentThread().getName();
-        for (RecordingListener.Call call : listener.calls) {
+        for (RecordingConnectionListener.Call call : listener.calls()) {
             assertEquals("midimesh-mutex-notify", call.thread(), call.what());
             assertFalse(call.thread().equals(me));
-            assertFalse(call.lockHeld(), "lock held during " + call.what());
+            assertEquals(List.of(), call.heldLocks(), "lock held during " + call.what());
         }
-        assertEquals(listener.calls.size(), c.metrics().callbacksDispatched());
+        assertEquals(listener.size(), c.metrics().callbacksDispatched());
     }
 
     @Test
     void shouldBeCallbackReentrancySafe() {
-        FakeHandshaker h = FakeHandshaker.scripted();
+        ControllableHandshaker h = ControllableHandshaker.scripted();
         MutexNetworkConnection c = connection(h);
         ConcurrentLinkedQueue<String> seen = new ConcurrentLinkedQueue<>();
         c.addListener(new ConnectionListener() {
@@ -462,7 +467,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldKeepOtherListenersGoingWhenOneThrows() {
-        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.removeListener(listener);
         c.addListener((conn, from, to) -> {
             throw new IllegalStateException("listener bug (expected by the test)");
@@ -478,7 +483,7 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldDeliverCallbacksInOrderPerConnection() throws Exception {
         startStrategy(Map.of("handshake_threads", 1));
-        MutexNetworkConnection c = connection(FakeHandshaker.answering(handshake(PEER, 1)));
+        MutexNetworkConnection c = connection(ControllableHandshaker.answering(handshake(PEER, 1)));
         c.handshakeCompleted(handshake(PEER, 1)); // the peer is known, so the marker below is rejected
         int threads = 4;
         int ops = 500;
@@ -524,7 +529,7 @@ class MutexNetworkConnectionTest {
         }
         assertEquals(c.getState(), expectedFrom, "the last event is the current state");
         assertTrue(states.size() > 10, "enough transitions to mean something: " + states.size());
-        assertTrue(listener.calls.stream().allMatch(call -> call.thread().equals("midimesh-mutex-notify")));
+        assertTrue(listener.calls().stream().allMatch(call -> call.thread().equals("midimesh-mutex-notify")));
     }
 
     // ---- concurrency (workplan A.5) ------------------------------------------------------------------------------
@@ -533,7 +538,7 @@ class MutexNetworkConnectionTest {
     void shouldAnswerConcurrentQueriesDuringHandshake() throws Exception {
         AtomicInteger round = new AtomicInteger();
         MutexNetworkConnection c = connection(
-                FakeHandshaker.answering(() -> handshake(PEER, 1 + round.incrementAndGet() % 8)));
+                ControllableHandshaker.answering(() -> handshake(PEER, 1 + round.incrementAndGet() % 8)));
         int readers = 50;
         AtomicBoolean done = new AtomicBoolean();
         ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
@@ -553,7 +558,7 @@ class MutexNetworkConnectionTest {
                         if (node.isPresent() && !node.get().id().equals(PEER)) {
                             problems.add("wrong node " + node.get());
                         }
-                        String d = checkUniform(devices);
+                        String d = checkWhole(devices);
                         if (d != null) {
                             problems.add(d);
                         }
@@ -594,7 +599,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldNeverShowAHalfWrittenDeviceList() throws Exception {
-        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
         AtomicBoolean done = new AtomicBoolean();
         ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
         AtomicLong reads = new AtomicLong();
@@ -602,7 +607,7 @@ class MutexNetworkConnectionTest {
         for (int r = 0; r < 8; r++) {
             Thread t = new Thread(() -> {
                 while (!done.get()) {
-                    String p = checkUniform(c.getRemoteDevices());
+                    String p = checkWhole(c.getRemoteDevices());
                     if (p != null) {
                         problems.add(p);
                     }
@@ -627,7 +632,7 @@ class MutexNetworkConnectionTest {
         assertEquals(List.of(), new ArrayList<>(problems));
         assertTrue(reads.get() > 0);
         List<DeviceInfo> last = c.getRemoteDevices();
-        assertNull(checkUniform(last));
+        assertNull(checkWhole(last));
         assertThrows(UnsupportedOperationException.class, () -> last.add(last.get(0)));
     }
 
@@ -636,26 +641,26 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldAnswerQueriesFromTheSnapshotWhenTheLockTimesOut() throws Exception {
         startStrategy(Map.of("lock_timeout_ms", 20L));
-        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
 
         try (LockHolder holder = new LockHolder(c)) {
             assertEquals(CONNECTED, c.getState());
             assertEquals(Optional.of(PEER), c.getRemoteId());
             assertEquals(1, c.getRemoteDevices().size());
-            assertTrue(c.send(frame()), "send decides from the snapshot");
+            assertTrue(c.send(numberedFrame(1)), "send decides from the snapshot");
         }
 
         MutexConnectionMetrics m = c.detailedMetrics();
         assertEquals(3, m.lockTimeouts(), m.toString());
         assertEquals(2, m.mutexContentions(), m.toString());
-        assertEquals(1, link.data.size());
+        assertEquals(1, link.dataCount());
     }
 
     @Test
     void shouldRunCommandsLaterAndInOrderWhenTheLockTimesOut() throws Exception {
         startStrategy(Map.of("lock_timeout_ms", 50L));
-        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
 
         try (LockHolder holder = new LockHolder(c)) {
@@ -675,7 +680,7 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldDropACommandWithAnErrorWhenTheLockStaysBusy() throws Exception {
         startStrategy(Map.of("lock_timeout_ms", 5L));
-        MutexNetworkConnection c = connection(FakeHandshaker.scripted());
+        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 0));
         awaitCalls(List.of("DISCONNECTED>CONNECTED"));
 
@@ -684,7 +689,7 @@ class MutexNetworkConnectionTest {
             await().atMost(WAIT).until(() -> listener.errors().size() == 1);
         }
 
-        assertEquals(List.of("error:disconnect dropped: the connection lock stayed busy"), listener.errors());
+        assertEquals(List.of("disconnect dropped: the connection lock stayed busy"), listener.errors());
         assertEquals(CONNECTED, c.getState());
         assertEquals(1, c.detailedMetrics().droppedCommands());
         c.disconnect(); // works again once the lock is free

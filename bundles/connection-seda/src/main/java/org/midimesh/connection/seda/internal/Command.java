@@ -23,6 +23,11 @@ sealed interface Command {
     Command GOODBYE = new Simple("goodbyeReceived");
     Command CHECK_HEARTBEAT = new Simple("checkHeartbeat");
     Command CLOSE = new Simple("close");
+    /**
+     * Queued by abortHandover: makes sure the worker runs once after a called-off handover, so the frames it held for
+     * the successor go out even if no other command comes. Does nothing itself (every command flushes them first).
+     */
+    Command RESUME = new Simple("resume");
     /** Coalesced heartbeat notification: the worker takes the latest arrival time when it runs it. */
     Command HEARTBEAT = new Simple("notifyHeartbeat");
 

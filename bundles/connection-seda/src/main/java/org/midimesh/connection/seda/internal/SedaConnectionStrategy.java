@@ -22,6 +22,7 @@ import org.midimesh.api.connection.ConnectionHandover;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionStrategy;
 import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.common.metrics.QueryMeter;
 import org.midimesh.common.NamedThreadFactory;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;

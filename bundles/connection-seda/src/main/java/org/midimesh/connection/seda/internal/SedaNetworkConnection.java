@@ -38,6 +38,7 @@ import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.Handshake;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.transport.DataFrame;
+import org.midimesh.common.metrics.QueryMeter;
 import org.midimesh.connection.seda.internal.Command.AddListener;
 import org.midimesh.connection.seda.internal.Command.Adopted;
 import org.midimesh.connection.seda.internal.Command.Barrier;
@@ -452,13 +453,10 @@ public final class SedaNetworkConnection implements NetworkConnection {
         if (next != null) {
             return next.getState();
         }
-        if (meter.countAndSample()) {
-            long t0 = System.nanoTime();
-            ConnectionState s = publishedState;
-            meter.record(System.nanoTime() - t0);
-            return s;
-        }
-        return publishedState;
+        long t0 = meter.start();
+        ConnectionState s = publishedState;
+        meter.end(t0);
+        return s;
     }
 
     @Override
@@ -467,13 +465,10 @@ public final class SedaNetworkConnection implements NetworkConnection {
         if (next != null) {
             return next.getRemoteId();
         }
-        if (meter.countAndSample()) {
-            long t0 = System.nanoTime();
-            Optional<NodeId> id = publishedPeer.id();
-            meter.record(System.nanoTime() - t0);
-            return id;
-        }
-        return publishedPeer.id();
+        long t0 = meter.start();
+        Optional<NodeId> id = publishedPeer.id();
+        meter.end(t0);
+        return id;
     }
 
     @Override
@@ -482,13 +477,10 @@ public final class SedaNetworkConnection implements NetworkConnection {
         if (next != null) {
             return next.getRemoteNode();
         }
-        if (meter.countAndSample()) {
-            long t0 = System.nanoTime();
-            Optional<NodeInfo> node = publishedPeer.node();
-            meter.record(System.nanoTime() - t0);
-            return node;
-        }
-        return publishedPeer.node();
+        long t0 = meter.start();
+        Optional<NodeInfo> node = publishedPeer.node();
+        meter.end(t0);
+        return node;
     }
 
     /** The immutable list of the last handshake: one volatile read, never a half-written list. */
@@ -498,13 +490,10 @@ public final class SedaNetworkConnection implements NetworkConnection {
         if (next != null) {
             return next.getRemoteDevices();
         }
-        if (meter.countAndSample()) {
-            long t0 = System.nanoTime();
-            List<DeviceInfo> list = publishedPeer.devices();
-            meter.record(System.nanoTime() - t0);
-            return list;
-        }
-        return publishedPeer.devices();
+        long t0 = meter.start();
+        List<DeviceInfo> list = publishedPeer.devices();
+        meter.end(t0);
+        return list;
     }
 
     /** From the monotonic clock; {@code Long.MAX_VALUE} before the first heartbeat or handshake. */
@@ -514,13 +503,11 @@ public final class SedaNetworkConnection implements NetworkConnection {
         if (next != null) {
             return next.getTimeSinceLastHeartbeat();
         }
-        boolean timed = meter.countAndSample();
-        long now = System.nanoTime();
+        long t0 = meter.start();
         long last = publishedHeartbeat;
-        long age = last == NEVER ? Long.MAX_VALUE : TimeUnit.NANOSECONDS.toMillis(Math.max(0, now - last));
-        if (timed) {
-            meter.record(System.nanoTime() - now);
-        }
+        long age = last == NEVER ? Long.MAX_VALUE
+                : TimeUnit.NANOSECONDS.toMillis(Math.max(0, System.nanoTime() - last));
+        meter.end(t0);
         return age;
     }
 
@@ -534,7 +521,7 @@ public final class SedaNetworkConnection implements NetworkConnection {
         if (next instanceof SedaNetworkConnection s) {
             return s.inspectAsync();
         }
-        meter.count();
+        meter.count(); // timed from its enqueue time when the worker answers (onInspect)
         CompletableFuture<WorkerSnapshot> f = new CompletableFuture<>();
         if (lifecycle.get() == CLOSED || next != null) {
             f.completeExceptionally(new IllegalStateException(this + " is " + (next == null ? "closed" : "handed over")));
@@ -618,7 +605,6 @@ public final class SedaNetworkConnection implements NetworkConnection {
             throw new IllegalStateException(this + ": interrupted while starting a handover", e);
         }
         fenceNotifications(timeoutMs);
-        stages.onRetired().accept(this);
         LOG.debug("{}: handing over in state {} with {} queued frames", this, handover.state(),
                 handover.queuedFrames().size());
         return handover;
@@ -696,7 +682,24 @@ public final class SedaNetworkConnection implements NetworkConnection {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        stages.onRetired().accept(this);
         LOG.debug("{}: handed over to {}", this, next);
+    }
+
+    /**
+     * Calls the handover off: the worker runs again, first the frames held for the successor, then the commands kept
+     * since {@link #beginHandover}, in order, then later ones. A handshake result still in flight is taken as usual.
+     *
+     * @throws IllegalStateException when {@link #beginHandover} has not completed, or the handover is complete
+     */
+    @Override
+    public void abortHandover() {
+        if (!mailbox.isHeld() || !lifecycle.compareAndSet(HANDING_OVER, OPEN)) {
+            throw new IllegalStateException(this + " is not handing over");
+        }
+        mailbox.offerAlways(Command.RESUME);
+        mailbox.resume();
+        LOG.debug("{}: handover called off", this);
     }
 
     /** Mailbox owner, INLINE mode after completeHandover: one kept or late command onto the successor. */
@@ -993,7 +996,7 @@ public final class SedaNetworkConnection implements NetworkConnection {
         } else if (c instanceof Barrier b) {
             b.result.completeExceptionally(new IllegalStateException(this + " is closed"));
         } else if (c instanceof HandshakeResult || c instanceof AddListener || c instanceof RemoveListener
-                || c == Command.CLOSE) {
+                || c == Command.CLOSE || c == Command.RESUME) {
             LOG.trace("{}: {} after close ignored", this, c.name());
         } else {
             rejectAfterClose(c);
@@ -1055,8 +1058,9 @@ public final class SedaNetworkConnection implements NetworkConnection {
             return;
         }
         try {
+            // Kept (not cleared): the successor sends copies, and this worker never runs again, unless the handover
+            // is called off; then the next command flushes them, in order, before it runs.
             List<DataFrame> frames = List.copyOf(heldFrames);
-            heldFrames.clear();
             handoverGeneration = generation;
             handoverConnecting = state == CONNECTING;
             Optional<Handshake> peer = remoteNode == null ? Optional.empty()

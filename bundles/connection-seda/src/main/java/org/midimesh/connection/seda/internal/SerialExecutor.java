@@ -35,7 +35,7 @@ import java.util.function.Consumer;
  * <li>RUN: items run on the stage (or, once the stage refuses work because it is shut down, on the thread that found it
  * refused, so nothing is stranded).</li>
  * <li>HOLD ({@link #hold()}, by the owner): nothing runs; items stay queued, in order (a connection handing over keeps
- * its later commands this way).</li>
+ * its later commands this way), until {@link #resume()} (a handover called off) or {@link #drainInlineTo}.</li>
  * <li>INLINE ({@link #drainInlineTo}): every item, queued or later, goes to a sink on the producer's own thread, still
  * one at a time and in order (forwarding to a successor, rejecting after close).</li>
  * </ul>
@@ -226,6 +226,22 @@ final class SerialExecutor<T> {
     void hold() {
         assert isOwner() : SINGLE_OWNER_RULE + " (hold)";
         mode = HOLD;
+    }
+
+    /**
+     * Ends a {@link #hold()}: items run on the stage again, the queued ones first, in order. Any thread; the caller
+     * must know that the owner has held the mailbox and that no {@link #drainInlineTo} happened since.
+     *
+     * @throws IllegalStateException when the mailbox is not held
+     */
+    void resume() {
+        if (mode != HOLD) {
+            throw new IllegalStateException(name + " is not held");
+        }
+        mode = RUN;
+        if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) {
+            dispatch();
+        }
     }
 
     /**

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.midimesh.api.connection.ConnectionState.CONNECTED;
 import static org.midimesh.api.connection.ConnectionState.DISCONNECTED;
-import static org.midimesh.connection.seda.internal.TestData.handshake;
+import static org.midimesh.api.test.contract.FakePeers.handshake;
+import static org.midimesh.api.test.contract.FakePeers.numberedFrame;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,13 +26,17 @@ import org.midimesh.api.connection.ConnectionStrategy;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.test.Configs;
 import org.midimesh.api.test.DeadlockWatchdog;
+import org.midimesh.api.test.contract.ControllableHandshaker;
+import org.midimesh.api.test.contract.FakePeers;
+import org.midimesh.api.test.contract.RecordingConnectionListener;
+import org.midimesh.api.test.contract.RecordingPeerLink;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 @ExtendWith(DeadlockWatchdog.class)
 class SedaConnectionStrategyTest {
 
 
-    private final RecordingLink link = new RecordingLink();
+    private final RecordingPeerLink link = new RecordingPeerLink();
     private SedaConnectionStrategy strategy;
 
     @AfterEach
@@ -48,7 +52,7 @@ class SedaConnectionStrategyTest {
     }
 
     private ConnectionContext context() {
-        return new ConnectionContext("127.0.0.1", 7474, FakeHandshaker.scripted(), link, Duration.ofHours(1));
+        return FakePeers.context(ControllableHandshaker.scripted(), link);
     }
 
     private static List<Thread> threads(String regex) {
@@ -102,7 +106,7 @@ class SedaConnectionStrategyTest {
     @Test
     void shouldCloseItsConnectionsAndStopItsThreadsOnDeactivation() throws Exception {
         start(Map.of());
-        RecordingListener listener = new RecordingListener();
+        RecordingConnectionListener listener = new RecordingConnectionListener();
         SedaNetworkConnection c = (SedaNetworkConnection) strategy.create(context());
         c.addListener(listener);
         c.handshakeCompleted(handshake(NodeId.random(), 0));
@@ -136,7 +140,7 @@ class SedaConnectionStrategyTest {
         }
         a.close();
         ((SedaNetworkConnection) a).closedFuture().get(20, TimeUnit.SECONDS);
-        b.send(TestData.frame(1)); // not connected: dropped
+        b.send(numberedFrame(1)); // not connected: dropped
 
         ConnectionMetrics m = strategy.metrics();
         assertEquals("seda", m.strategy());

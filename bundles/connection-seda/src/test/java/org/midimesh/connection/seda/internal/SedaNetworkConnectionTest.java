@@ -10,8 +10,8 @@ import static org.midimesh.api.connection.ConnectionState.CONNECTED;
 import static org.midimesh.api.connection.ConnectionState.CONNECTING;
 import static org.midimesh.api.connection.ConnectionState.DISCONNECTED;
 import static org.midimesh.api.connection.ConnectionState.FAILED;
-import static org.midimesh.connection.seda.internal.TestData.frame;
-import static org.midimesh.connection.seda.internal.TestData.handshake;
+import static org.midimesh.api.test.contract.FakePeers.handshake;
+import static org.midimesh.api.test.contract.FakePeers.numberedFrame;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +30,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.ConnectionContext;
@@ -41,6 +40,10 @@ import org.midimesh.api.connection.Handshaker;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.test.Configs;
 import org.midimesh.api.test.DeadlockWatchdog;
+import org.midimesh.api.test.contract.ControllableHandshaker;
+import org.midimesh.api.test.contract.FakePeers;
+import org.midimesh.api.test.contract.RecordingConnectionListener;
+import org.midimesh.api.test.contract.RecordingPeerLink;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 @ExtendWith(DeadlockWatchdog.class)
@@ -50,8 +53,8 @@ class SedaNetworkConnectionTest {
     private static final NodeId PEER = NodeId.random();
     private static final NodeId OTHER = NodeId.random();
 
-    private final RecordingLink link = new RecordingLink();
-    private final RecordingListener listener = new RecordingListener();
+    private final RecordingPeerLink link = new RecordingPeerLink();
+    private final RecordingConnectionListener listener = new RecordingConnectionListener();
     private final List<SedaConnectionStrategy> strategies = new ArrayList<>();
     private SedaConnectionStrategy strategy;
 
@@ -86,7 +89,7 @@ class SedaNetworkConnectionTest {
     }
 
     private ConnectionContext context(Handshaker handshaker, Duration heartbeatTimeout) {
-        return new ConnectionContext("127.0.0.1", 7474, handshaker, link, heartbeatTimeout);
+        return FakePeers.context(handshaker, link, heartbeatTimeout);
     }
 
     /** A connected connection whose worker is now blocked inside the link, sending frame 1. */
@@ -94,12 +97,12 @@ class SedaNetworkConnectionTest {
         if (strategy == null) {
             startStrategy(config);
         }
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
         awaitState(c, CONNECTED);
         link.closeGate();
-        assertTrue(c.send(frame(1)));
-        assertTrue(link.blocked.await(10, TimeUnit.SECONDS));
+        assertTrue(c.send(numberedFrame(1)));
+        assertTrue(link.awaitBlocked(10, TimeUnit.SECONDS));
         return c;
     }
 
@@ -121,19 +124,19 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldStartDisconnectedWithNothingKnown() {
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
         assertEquals("seda", c.strategy());
         assertEquals(DISCONNECTED, c.getState());
         assertEquals(Optional.empty(), c.getRemoteNode());
         assertEquals(Optional.empty(), c.getRemoteId());
         assertTrue(c.getRemoteDevices().isEmpty());
         assertEquals(Long.MAX_VALUE, c.getTimeSinceLastHeartbeat());
-        assertFalse(c.send(frame(1)), "not connected");
+        assertFalse(c.send(numberedFrame(1)), "not connected");
     }
 
     @Test
     void shouldConnectWithTheBlockingHandshakeOnAHandshakeThreadNeverOnAWorker() {
-        FakeHandshaker h = FakeHandshaker.answering(handshake(PEER, 2));
+        ControllableHandshaker h = ControllableHandshaker.answering(handshake(PEER, 2));
         SedaNetworkConnection c = connection(h);
 
         c.connect();
@@ -141,15 +144,15 @@ class SedaNetworkConnectionTest {
         awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED", "devices:2"));
         assertEquals(CONNECTED, c.getState());
         assertEquals(Optional.of(PEER), c.getRemoteId());
-        assertEquals(TestData.devices(2), c.getRemoteDevices());
+        assertEquals(FakePeers.devices(2), c.getRemoteDevices());
         assertTrue(c.getTimeSinceLastHeartbeat() < Long.MAX_VALUE);
-        assertEquals(1, h.threads.size());
-        assertTrue(h.threads.get(0).startsWith("midimesh-seda-handshake-"), h.threads.get(0));
+        assertEquals(1, h.threads().size());
+        assertTrue(h.threads().get(0).startsWith("midimesh-seda-handshake-"), h.threads().get(0));
     }
 
     @Test
     void shouldFailWithAnErrorWhenTheHandshakeFailsAndConnectAgainFromFailed() throws Exception {
-        FakeHandshaker h = FakeHandshaker.scripted();
+        ControllableHandshaker h = ControllableHandshaker.scripted();
         SedaNetworkConnection c = connection(h);
         c.connect();
         h.fail("connection refused");
@@ -166,7 +169,7 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldIgnoreConnectWhileConnectingOrConnected() throws Exception {
-        FakeHandshaker h = FakeHandshaker.scripted();
+        ControllableHandshaker h = ControllableHandshaker.scripted();
         SedaNetworkConnection c = connection(h);
         c.connect();
         c.connect();
@@ -175,16 +178,16 @@ class SedaNetworkConnectionTest {
         c.connect();
         sync(c);
 
-        assertEquals(1, h.calls.get());
+        assertEquals(1, h.calls());
         awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED"));
     }
 
     @Test
     void shouldLetADisconnectDuringAnInFlightHandshakeWin() throws Exception {
-        FakeHandshaker h = FakeHandshaker.scripted();
+        ControllableHandshaker h = ControllableHandshaker.scripted();
         SedaNetworkConnection c = connection(h);
         c.connect();
-        await().until(() -> h.calls.get() == 1);
+        await().until(() -> h.calls() == 1);
         c.disconnect();
         h.respond(handshake(PEER, 1)); // too late
         await().until(() -> !sync(c).handshakeInFlight());
@@ -196,7 +199,7 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldRejectAHandshakeFromAnotherNode() throws Exception {
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
         c.handshakeCompleted(handshake(OTHER, 3));
         sync(c);
@@ -209,7 +212,7 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldDisconnectOnGoodbyeAndTreatTheSameStateTwiceAsANoOp() throws Exception {
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 0));
         c.goodbyeReceived();
         c.goodbyeReceived();
@@ -221,7 +224,7 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldRejectNullArguments() {
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
         assertThrows(NullPointerException.class, () -> c.handshakeCompleted(null));
         assertThrows(NullPointerException.class, () -> c.send(null));
         assertThrows(NullPointerException.class, () -> c.addListener(null));
@@ -232,19 +235,19 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldFailASilentConnectedPeerWhenTheMonitorPostsACheck() throws Exception {
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted(), Duration.ZERO);
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted(), Duration.ZERO);
         c.handshakeCompleted(handshake(PEER, 0));
         c.checkHeartbeat();
         awaitState(c, FAILED);
 
         await().until(() -> listener.errors().size() == 1);
-        assertTrue(listener.errors().get(0).startsWith("error:heartbeat timeout: no heartbeat for "),
+        assertTrue(listener.errors().get(0).startsWith("heartbeat timeout: no heartbeat for "),
                 listener.errors().get(0));
     }
 
     @Test
     void shouldKeepALivePeerConnectedAndRefreshTheHeartbeatTime() throws Exception {
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.checkHeartbeat(); // not connected: nothing happens
         c.handshakeCompleted(handshake(PEER, 0));
         long before = sync(c).lastHeartbeatNanos();
@@ -276,29 +279,29 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldKeepTheMessagesOfOneConnectionInOrder() throws Exception {
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
         awaitState(c, CONNECTED);
         for (int i = 1; i <= 5000; i++) {
-            while (!c.send(frame(i))) {
+            while (!c.send(numberedFrame(i))) {
                 Thread.onSpinWait(); // a full queue refuses; retry until the worker caught up
             }
         }
-        await().until(() -> link.data.size() == 5000);
-        List<Integer> seqs = link.seqs();
+        await().until(() -> link.dataCount() == 5000);
+        List<Integer> seqs = link.frameNumbers();
         for (int i = 0; i < seqs.size(); i++) {
             assertEquals(i + 1, seqs.get(i));
         }
-        assertTrue(link.data.stream().allMatch(s -> s.thread().matches("midimesh-seda-\\d+")));
+        assertTrue(link.sent().stream().allMatch(s -> s.thread().matches("midimesh-seda-\\d+")));
     }
 
     @Test
     void shouldRefuseMidiWhenTheQueueIsFullButKeepControlCommands() throws Exception {
         SedaNetworkConnection c = connectedAndBlocked(Map.of("queue_capacity", 4));
         for (int i = 2; i <= 5; i++) {
-            assertTrue(c.send(frame(i)), "frame " + i);
+            assertTrue(c.send(numberedFrame(i)), "frame " + i);
         }
-        assertFalse(c.send(frame(6)), "the queue is full: refused, never blocking");
+        assertFalse(c.send(numberedFrame(6)), "the queue is full: refused, never blocking");
         assertEquals(1, c.metrics().droppedMessages());
         assertEquals(4, c.metrics().queueDepth());
         c.disconnect(); // a control command still gets in, from the reserve
@@ -307,7 +310,7 @@ class SedaNetworkConnectionTest {
 
         link.openGate();
         awaitState(c, DISCONNECTED);
-        assertEquals(List.of(1, 2, 3, 4, 5), link.seqs());
+        assertEquals(List.of(1, 2, 3, 4, 5), link.frameNumbers());
     }
 
     @Test
@@ -329,7 +332,7 @@ class SedaNetworkConnectionTest {
         await().until(() -> c.metrics().queueDepth() == 0); // inspect itself may not use more than the reserve
         WorkerSnapshot s = sync(c);
         assertEquals(DISCONNECTED, s.state(), "the last command won");
-        assertEquals(TestData.devices(1 + 49 % 3), s.devices());
+        assertEquals(FakePeers.devices(1 + 49 % 3), s.devices());
         assertTrue(s.lastHeartbeatNanos() != SedaNetworkConnection.NEVER);
         await().until(() -> listener.states().size() == 1 + 100 + 1);
         assertEquals("CONNECTED>DISCONNECTED", listener.states().get(101));
@@ -339,11 +342,11 @@ class SedaNetworkConnectionTest {
     void shouldDropAQueuedFrameWhenAnEarlierCommandEndedTheConnection() throws Exception {
         SedaNetworkConnection c = connectedAndBlocked(Map.of());
         c.goodbyeReceived();
-        assertTrue(c.send(frame(2)), "still CONNECTED when queued");
+        assertTrue(c.send(numberedFrame(2)), "still CONNECTED when queued");
         link.openGate();
         sync(c);
 
-        assertEquals(List.of(1), link.seqs());
+        assertEquals(List.of(1), link.frameNumbers());
         assertEquals(1, c.metrics().droppedMessages());
     }
 
@@ -351,17 +354,17 @@ class SedaNetworkConnectionTest {
     void shouldJudgeAFrameQueuedBehindAStateChangeInItsTurn() throws Exception {
         SedaNetworkConnection c = connectedAndBlocked(Map.of());
         c.disconnect();
-        assertTrue(c.send(frame(2)), "a state change is queued before it: judged in its turn");
+        assertTrue(c.send(numberedFrame(2)), "a state change is queued before it: judged in its turn");
         c.handshakeCompleted(handshake(PEER, 1));
-        assertTrue(c.send(frame(3)), "as the order of commands says, this one goes out");
+        assertTrue(c.send(numberedFrame(3)), "as the order of commands says, this one goes out");
         link.openGate();
         sync(c);
 
-        assertEquals(List.of(1, 3), link.seqs());
+        assertEquals(List.of(1, 3), link.frameNumbers());
         assertEquals(1, c.metrics().droppedMessages(), "frame 2 met DISCONNECTED in its turn");
         c.disconnect();
         sync(c);
-        assertFalse(c.send(frame(4)), "nothing queued could connect it: refused at once");
+        assertFalse(c.send(numberedFrame(4)), "nothing queued could connect it: refused at once");
     }
 
     // ---- queries through the worker ------------------------------------------------------------------------------
@@ -377,7 +380,7 @@ class SedaNetworkConnectionTest {
 
         WorkerSnapshot s = pending.get(20, TimeUnit.SECONDS);
         assertEquals(CONNECTED, s.state());
-        assertEquals(TestData.devices(1), s.devices());
+        assertEquals(FakePeers.devices(1), s.devices());
         assertNotNull(c.inspectAsync().get(20, TimeUnit.SECONDS), "answers again once the worker is free");
     }
 
@@ -396,10 +399,10 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldCallListenersOnTheNotificationThreadNeverOnAWorker() throws Exception {
-        SedaNetworkConnection c = connection(FakeHandshaker.answering(handshake(PEER, 1)));
+        SedaNetworkConnection c = connection(ControllableHandshaker.answering(handshake(PEER, 1)));
         c.connect();
         awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED", "devices:1"));
-        for (RecordingListener.Call call : listener.calls) {
+        for (RecordingConnectionListener.Call call : listener.calls()) {
             assertEquals("midimesh-seda-notify", call.thread());
         }
         await().until(() -> c.metrics().callbacksDispatched() == 3);
@@ -410,7 +413,7 @@ class SedaNetworkConnectionTest {
     void shouldNotStallWhenACallbackQueriesItsOwnConnection() throws Exception {
         startStrategy(Map.of("query_timeout_ms", 600_000L)); // a stall would hang (and fail by @Timeout), not time out
         AtomicReference<Object> seen = new AtomicReference<>();
-        SedaNetworkConnection c = connection(FakeHandshaker.answering(handshake(PEER, 2)));
+        SedaNetworkConnection c = connection(ControllableHandshaker.answering(handshake(PEER, 2)));
         c.addListener(new ConnectionListener() {
             @Override
             public void stateChanged(NetworkConnection connection, ConnectionState from, ConnectionState to) {
@@ -436,11 +439,11 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldKeepOtherListenersGoingWhenOneThrows() throws Exception {
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.addListener((connection, from, to) -> {
             throw new IllegalStateException("bad listener");
         });
-        RecordingListener second = new RecordingListener();
+        RecordingConnectionListener second = new RecordingConnectionListener();
         c.addListener(second);
         c.handshakeCompleted(handshake(PEER, 0));
 
@@ -451,7 +454,7 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldStopCallingARemovedListener() throws Exception {
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 0));
         c.removeListener(listener);
         c.disconnect();
@@ -463,7 +466,7 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldCloseIdempotentlyAndRejectLaterCommandsVisibly() throws Exception {
-        FakeHandshaker h = FakeHandshaker.answering(handshake(PEER, 1));
+        ControllableHandshaker h = ControllableHandshaker.answering(handshake(PEER, 1));
         SedaNetworkConnection c = connection(h);
         c.handshakeCompleted(handshake(PEER, 1));
         assertEquals(1, strategy.openConnections());
@@ -475,9 +478,9 @@ class SedaNetworkConnectionTest {
 
         c.connect();
         c.checkHeartbeat();
-        assertFalse(c.send(frame(1)));
+        assertFalse(c.send(numberedFrame(1)));
         assertEquals(DISCONNECTED, c.getState());
-        assertEquals(0, h.calls.get());
+        assertEquals(0, h.calls());
         assertEquals(2, c.rejectedCommands());
         assertEquals(2, c.metrics().errors());
         assertEquals(1, c.metrics().droppedMessages());
@@ -486,19 +489,19 @@ class SedaNetworkConnectionTest {
         awaitCalls(List.of("DISCONNECTED>CONNECTED", "devices:1", "CONNECTED>DISCONNECTED",
                 "error:connect rejected: the connection is closed",
                 "error:checkHeartbeat rejected: the connection is closed"));
-        assertTrue(link.data.isEmpty());
+        assertTrue(link.sent().isEmpty());
     }
 
     @Test
     void shouldRunWhatWasQueuedBeforeCloseThenRejectTheRest() throws Exception {
         SedaNetworkConnection c = connectedAndBlocked(Map.of());
-        assertTrue(c.send(frame(2)));
+        assertTrue(c.send(numberedFrame(2)));
         c.close();
-        assertFalse(c.send(frame(3)), "closed: refused at once");
+        assertFalse(c.send(numberedFrame(3)), "closed: refused at once");
         link.openGate();
         c.closedFuture().get(20, TimeUnit.SECONDS);
 
-        assertEquals(List.of(1, 2), link.seqs());
+        assertEquals(List.of(1, 2), link.frameNumbers());
         assertEquals(DISCONNECTED, c.getState());
     }
 
@@ -506,19 +509,19 @@ class SedaNetworkConnectionTest {
     void shouldShutDownWithinItsTimeoutWhileAWorkerIsStuck() throws Exception {
         SedaNetworkConnection c = connectedAndBlocked(Map.of("shutdown_timeout_ms", 200L));
         for (int i = 2; i < 100; i++) {
-            c.send(frame(i));
+            c.send(numberedFrame(i));
         }
-        SedaNetworkConnection idle = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection idle = connection(ControllableHandshaker.scripted());
 
         strategy.deactivate(); // the stuck worker is interrupted after 200 ms; this returns
 
         assertTrue(strategy.workers().isShutdown());
         await().until(() -> strategy.workers().isTerminated() && strategy.notifier().isTerminated());
         assertTrue(idle.closedFuture().isDone(), "the idle connection closed in time");
-        assertFalse(c.send(frame(200)), "commands after shutdown are refused");
+        assertFalse(c.send(numberedFrame(200)), "commands after shutdown are refused");
         c.connect();
         await().until(() -> c.rejectedCommands() == 1);
-        assertThrows(IllegalStateException.class, () -> strategy.create(context(FakeHandshaker.scripted(),
+        assertThrows(IllegalStateException.class, () -> strategy.create(context(ControllableHandshaker.scripted(),
                 LONG_TIMEOUT)));
     }
 
@@ -532,7 +535,7 @@ class SedaNetworkConnectionTest {
         List<SedaNetworkConnection> all = new ArrayList<>();
         Map<NodeId, Integer> index = new HashMap<>();
         for (int i = 0; i < n; i++) {
-            SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+            SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
             NodeId id = NodeId.random();
             index.put(id, i);
             c.handshakeCompleted(handshake(id, 1));
@@ -541,16 +544,16 @@ class SedaNetworkConnectionTest {
         await().until(() -> all.stream().allMatch(c -> c.getState() == CONNECTED));
         for (int f = 1; f <= frames; f++) {
             for (SedaNetworkConnection c : all) {
-                assertTrue(c.send(frame(f)));
+                assertTrue(c.send(numberedFrame(f)));
             }
         }
-        await().until(() -> link.data.size() == n * frames);
+        await().until(() -> link.dataCount() == n * frames);
 
         int[] next = new int[n];
         java.util.Set<String> threads = new java.util.HashSet<>();
-        for (RecordingLink.Sent s : link.data) {
+        for (RecordingPeerLink.Sent s : link.sent()) {
             int i = index.get(s.peer().id());
-            assertEquals(++next[i], TestData.seq(s.frame()), "connection " + i + " out of order");
+            assertEquals(++next[i], FakePeers.numberOf(s.frame()), "connection " + i + " out of order");
             threads.add(s.thread());
         }
         assertTrue(threads.size() <= 2 && threads.stream().allMatch(t -> t.matches("midimesh-seda-\\d+")),
@@ -567,7 +570,7 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldCountQueriesAndTimeASampleOfThem() throws Exception {
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
         sync(c);
         for (int i = 0; i < 640; i++) {
@@ -590,22 +593,20 @@ class SedaNetworkConnectionTest {
 
     @Test
     void shouldFailACallerThatIsNotTheOwnerOnTheOwnerAssertion() {
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
         AssertionError e = assertThrows(AssertionError.class, () -> c.mailbox().hold());
         assertTrue(e.getMessage().startsWith(SerialExecutor.SINGLE_OWNER_RULE), e.getMessage());
     }
 
     @Test
     void shouldNeverShowAHalfWrittenDeviceList() throws Exception {
-        SedaNetworkConnection c = connection(FakeHandshaker.scripted());
+        SedaNetworkConnection c = connection(ControllableHandshaker.scripted());
         CopyOnWriteArrayList<String> problems = new CopyOnWriteArrayList<>();
         Thread reader = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted() && problems.isEmpty()) {
-                List<DeviceInfo> list = c.getRemoteDevices();
-                for (int i = 0; i < list.size(); i++) {
-                    if (list.get(i).id() != i + 1 || !list.get(i).name().equals("dev-" + list.size())) {
-                        problems.add("half-written list " + list);
-                    }
+                String p = FakePeers.checkWhole(c.getRemoteDevices());
+                if (p != null) {
+                    problems.add(p);
                 }
                 if (c.getState() == CONNECTED && c.getRemoteNode().isEmpty()) {
                     problems.add("CONNECTED without a node");
