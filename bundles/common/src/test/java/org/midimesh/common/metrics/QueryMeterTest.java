@@ -73,20 +73,25 @@ class QueryMeterTest {
     @Test
     void shouldKeepTheCountOfATerminatedThreadWhenANewThreadTakesItsCell() throws Exception {
         long before = 0;
-        // Many short-lived threads in a row: each new one lands on a cell whose owner has terminated (ids are
-        // sequential), adopts it, and the total must carry on from where it was.
-        for (int round = 0; round < 4 * QueryMeter.CELLS; round++) {
+        // Many short-lived threads in a row: once every cell has an owner that has terminated, a new thread counts in
+        // the shared adder until it adopts one of them. The total must carry on exactly either way.
+        int rounds = 4 * QueryMeter.CELLS;
+        int each = 1_000;
+        for (int round = 0; round < rounds; round++) {
             Thread th = new Thread(() -> {
-                for (int i = 0; i < 100; i++) {
+                for (int i = 0; i < each; i++) {
                     meter.end(meter.start());
                 }
             });
             th.start();
             th.join();
             long now = meter.queries();
-            assertEquals(before + 100, now);
+            assertEquals(before + each, now);
             before = now;
         }
+        // Without adoption, every thread after the first 16 would count all its queries in the shared adder (75 %).
+        assertTrue(meter.sharedQueries() < (long) rounds * each / 4, meter.sharedQueries() + " shared of "
+                + (long) rounds * each + ": terminated threads' cells are not taken over");
     }
 
     @Test
