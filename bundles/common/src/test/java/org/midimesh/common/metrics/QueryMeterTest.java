@@ -40,6 +40,17 @@ class QueryMeterTest {
     }
 
     @Test
+    void shouldTimeTheFirstQueryOfEachThread() throws Exception {
+        for (int t = 0; t < 3; t++) {
+            Thread th = new Thread(() -> meter.end(meter.start()));
+            th.start();
+            th.join();
+        }
+        assertEquals(3, meter.queries());
+        assertEquals(3, meter.latency().count(), "a connection queried now and then still gets samples");
+    }
+
+    @Test
     void shouldCountEveryQueryOfManyMoreThreadsThanCells() throws Exception {
         // Three times as many threads as cells: most slots are contended, so the shared counter is exercised too.
         int threads = 3 * QueryMeter.CELLS;

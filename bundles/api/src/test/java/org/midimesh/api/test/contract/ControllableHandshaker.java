@@ -145,8 +145,9 @@ public final class ControllableHandshaker implements Handshaker {
 
     @Override
     public Handshake handshake(String host, int httpPort) throws IOException {
-        calls.incrementAndGet();
+        // The thread first: a test that sees calls() == n then finds n names in threads().
         threads.add(Thread.currentThread().getName());
+        calls.incrementAndGet();
         if (checkLocks) {
             List<String> held = HeldLocks.ofCurrentThread();
             if (!held.isEmpty()) {
