@@ -72,7 +72,8 @@ public final class QueryMeter {
     /** One thread's count. Written only by {@link #owner}; read by metric readers with opaque reads. */
     static final class Cell {
         // The writing thread. Changed only by CAS, from a terminated thread to its adopter; read (plain) on the fast
-        // path, where only the current thread's own CAS could have made it equal to the current thread.
+        // path, where only the current thread's own CAS could have made it equal to the current thread. Keeps an
+        // ended thread's Thread object reachable until the cell is adopted: at most CELLS of them per meter.
         Thread owner;
         // Queries counted here. Single writer (the owner): a plain read plus an opaque store, so a concurrent
         // reader sees whole values that only grow (opaque access is coherent per variable); orders nothing else.
