@@ -1658,6 +1658,7 @@ public abstract class ConnectionStrategyContractTest {
         assertEquals(1, h.calls());
         assertEquals(CONNECTED, c.getState());
         assertEquals(Optional.of(PEER), c.getRemoteId());
+        assertEquals(b.name(), c.metrics().strategy(), "metrics() is forwarded like every query");
         c.close(); // a no-op after the handover
         List<DeviceInfo> marker = devices(4, "marker");
         c2.handshakeCompleted(handshake(PEER, marker));

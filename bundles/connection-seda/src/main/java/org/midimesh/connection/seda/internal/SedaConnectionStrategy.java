@@ -297,7 +297,7 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
         retiring.incrementAndGet();
         try {
             if (open.remove(c)) {
-                ConnectionMetrics m = c.metrics();
+                ConnectionMetrics m = c.ownMetrics();
                 retiredQueries.add(m.totalQueries());
                 retiredCallbacks.add(m.callbacksDispatched());
                 retiredCommands.add(m.commandsProcessed());
@@ -340,7 +340,7 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
         long dropped = retiredDropped.sum();
         int depth = 0;
         for (SedaNetworkConnection c : open) {
-            ConnectionMetrics m = c.metrics();
+            ConnectionMetrics m = c.ownMetrics();
             queries += m.totalQueries();
             callbacks += m.callbacksDispatched();
             commands += m.commandsProcessed();

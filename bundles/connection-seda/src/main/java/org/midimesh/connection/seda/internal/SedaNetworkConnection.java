@@ -561,6 +561,12 @@ public final class SedaNetworkConnection implements NetworkConnection {
     /** This connection's counters now. Never blocks, never waits on the worker. */
     @Override
     public ConnectionMetrics metrics() {
+        NetworkConnection next = successor;
+        return next != null ? next.metrics() : ownMetrics(); // a query like the others: forwarded after a handover
+    }
+
+    /** This connection's own counters, also after a handover: what the strategy folds into its totals. */
+    ConnectionMetrics ownMetrics() {
         return new ConnectionMetrics(STRATEGY, meter.queries(), 0, callbacks.sum(), processed.get(), mailbox.depth(),
                 meter.latency(), errors.sum(), dropped.sum());
     }
