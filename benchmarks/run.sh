@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Runs the JMH suite of docs/benchmarks.md, both strategies in one run, and prints the rows of its results table.
 #
-#   benchmarks/run.sh                    # the full suite (about 10 minutes on 2 cores); builds benchmarks.jar if missing
-#   benchmarks/run.sh --build            # rebuild benchmarks.jar (and the strategy bundles) first
+#   benchmarks/run.sh                    # the full suite (about 11 minutes on 2 cores); builds benchmarks.jar if missing
+#   benchmarks/run.sh --build            # rebuild benchmarks.jar (and the modules it uses) first
 #   benchmarks/run.sh --table-only       # only print the table again from the last result
 #   benchmarks/run.sh 'QueryBenchmark' -p strategy=mutex    # anything else goes to JMH as it is
+#   benchmarks/run.sh --build SwapBenchmark                 # the hot-swap benchmark alone (about 3 minutes)
+#   benchmarks/run.sh SwapBenchmark -p connections=1000 -p direction=seda-to-mutex    # one case of it
 #
+# Everything after the options goes to JMH; a word that is not a JMH option is a filter (a regular expression
+# over the benchmark names).
 # Writes into benchmarks/target/: jmh-result.json (JMH's own), jmh-result.csv (one line per score), jmh-output.txt
-# (the console) and strategy-logs/ (the strategies' WARN/ERROR log, one file per fork).
+# (the console) and strategy-logs/ (the strategies' WARN/ERROR log, one file per fork). Each run replaces them.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,6 +57,7 @@ TARGETS = {  # benchmark: (our target, workplan target) in ns/op, uncontended
     "getRemoteDevices": (50.0, 1_000_000.0),
 }
 rows = {}    # (order, label, threads, unit, target) -> {strategy: (score, error)}
+swaps = {}   # (connections, unit) -> {direction: (score, error)}
 flat = []
 
 def put(order, label, threads, unit, target, strategy, metric):
@@ -65,7 +70,13 @@ for r in results:
     cls, name = r["benchmark"].split(".")[-2:]
     strategy = r.get("params", {}).get("strategy", "any")
     unit = r["primaryMetric"]["scoreUnit"]
-    if cls == "BaselineBenchmark":
+    if cls == "SwapBenchmark":
+        params = r.get("params", {})
+        n, direction, m = int(params["connections"]), params["direction"], r["primaryMetric"]
+        err = float(m["scoreError"]) if m["scoreError"] not in ("NaN", None) else math.nan
+        swaps.setdefault((n, unit), {})[direction] = (m["score"], err)
+        flat.append([f"swap {n} connections", "1", direction, m["score"], "" if math.isnan(err) else err, unit])
+    elif cls == "BaselineBenchmark":
         for s in ("mutex", "seda"):
             put((0, 0), "baseline: volatile read (no strategy)", "1", unit, "-", s, r["primaryMetric"])
     elif cls == "QueryBenchmark":
@@ -118,13 +129,20 @@ def verdict(label, strat):
         parts.append(f"{s}: {v}")
     return "; ".join(parts)
 
-print()
-print("| benchmark | threads | mutex | seda | unit | target | verdict |")
-print("|---|---|---|---|---|---|---|")
-for key in sorted(rows):
-    _, label, threads, unit, target = key
-    strat = rows[key]
-    print(f"| {label} | {threads} | {cell(strat.get('mutex'))} | {cell(strat.get('seda'))} | {unit} | {target} "
-          f"| {verdict(label, strat) if threads == '1' else '-'} |")
+if rows:
+    print()
+    print("| benchmark | threads | mutex | seda | unit | target | verdict |")
+    print("|---|---|---|---|---|---|---|")
+    for key in sorted(rows):
+        _, label, threads, unit, target = key
+        strat = rows[key]
+        print(f"| {label} | {threads} | {cell(strat.get('mutex'))} | {cell(strat.get('seda'))} | {unit} | {target} "
+              f"| {verdict(label, strat) if threads == '1' else '-'} |")
+if swaps:
+    print()
+    print("| live connections moved | mutex -> seda | seda -> mutex | unit |")
+    print("|---|---|---|---|")
+    for (n, unit), d in sorted(swaps.items()):
+        print(f"| {n:,} | {cell(d.get('mutex-to-seda'))} | {cell(d.get('seda-to-mutex'))} | {unit} |")
 print(f"\n(JSON: {sys.argv[1]}, CSV: {sys.argv[2]})")
 PY

@@ -16,25 +16,31 @@ import org.midimesh.api.connection.ConnectionListener;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.Handshake;
-import org.midimesh.api.connection.Handshaker;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.connection.PeerLink;
 import org.midimesh.api.midi.MidiMessage;
 import org.midimesh.api.transport.DataFrame;
+import org.midimesh.strategy.internal.ManagerHost;
 import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
- * One strategy, made outside OSGi, and one CONNECTED connection of it to a fake peer: the handshaker answers at once
- * with {@value #DEVICES} devices, the link only counts what it is given (a blackhole), a listener counts the callbacks.
+ * What a consumer of connections has, made outside OSGi: the real strategy manager ({@link ManagerHost}) with one
+ * strategy bound and set as the default, and one CONNECTED connection it opened ({@code StrategyControl.open}) to a
+ * fake peer. So the benchmarks measure the stable connection the mesh, the pool and routing hold (the manager's
+ * forward, its query meter and the strategy's engine), not an engine alone. The handshaker answers at once with
+ * {@value #DEVICES} devices, the link only counts what it is given (a blackhole), a listener counts the callbacks.
  * Built and closed by a JMH {@code @Setup}/{@code @TearDown} on one thread; the connection itself is used from any.
  */
 final class ConnectedRig implements AutoCloseable {
 
     static final int DEVICES = 16;
     /** How long setup waits for the handshake to complete. */
-    private static final long CONNECT_TIMEOUT_MS = 10_000;
+    static final long CONNECT_TIMEOUT_MS = 10_000;
+    /** Heartbeat timeout of the connections; nothing checks it here ({@code checkHeartbeat} is never called). */
+    static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(3);
 
     final String strategyName;
+    final ManagerHost host;
     final NetworkConnection connection;
     final CountingLink link = new CountingLink();
     final CountingListener listener = new CountingListener();
@@ -48,38 +54,44 @@ final class ConnectedRig implements AutoCloseable {
 
     private ConnectedRig(String benchmark, String strategyName) {
         this.strategyName = strategyName;
-        NodeInfo peer = new NodeInfo(NodeId.random(), "bench-peer", "bench-peer-host", "127.0.0.1", 7474, 7475, 7476,
-                "bench");
+        NodeInfo peer = peer(0);
         this.peerA = new Handshake(peer, devices("a"));
         this.peerB = new Handshake(peer, devices("b"));
         this.noteOn = new DataFrame(1, NodeId.random(), 1, 0,
                 List.of(MidiMessage.of((byte) 0x90, (byte) 60, (byte) 100)));
         StrategyLog.name(benchmark, strategyName);
         this.started = StrategyFactory.start(strategyName);
-        Handshaker handshaker = (host, port) -> peerA;
+        ManagerHost h = null;
         try {
-            this.connection = started.strategy().create(
-                    new ConnectionContext("127.0.0.1", 7474, handshaker, link, Duration.ofSeconds(3)));
+            h = ManagerHost.create(strategyName);
+            h.add(started.strategy(), 0);
+            this.connection = h.control().open(context(7474, peerA, link));
         } catch (RuntimeException | Error e) {
+            if (h != null) {
+                h.close();
+            }
             started.stop().run();
             throw e;
         }
+        this.host = h;
     }
 
     /**
-     * Makes the strategy and a connection, connects, and waits until CONNECTED.
+     * Makes the manager, the strategy and a connection, connects, and waits until CONNECTED on {@code strategyName}.
      *
      * @param benchmark JMH's description of the benchmark, for the name of the strategy's log file
-     * @throws IllegalStateException when the connection is not CONNECTED within 10 s
+     * @throws IllegalStateException when the connection is not CONNECTED within 10 s, or runs another strategy
      */
     static ConnectedRig connect(BenchmarkParams benchmark, String strategyName) {
-        String name = benchmark.getBenchmark();
-        ConnectedRig rig = new ConnectedRig(name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1),
-                strategyName);
+        ConnectedRig rig = new ConnectedRig(shortName(benchmark), strategyName);
         try {
             rig.connection.addListener(rig.listener);
             rig.connection.connect();
-            rig.awaitState(ConnectionState.CONNECTED);
+            awaitState(rig.connection, ConnectionState.CONNECTED, CONNECT_TIMEOUT_MS);
+            if (!rig.connection.strategy().equals(strategyName)) {
+                throw new IllegalStateException("the manager runs the connection on " + rig.connection.strategy()
+                        + ", not " + strategyName);
+            }
             return rig;
         } catch (RuntimeException | Error e) {
             rig.close();
@@ -87,12 +99,29 @@ final class ConnectedRig implements AutoCloseable {
         }
     }
 
-    void awaitState(ConnectionState expected) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CONNECT_TIMEOUT_MS);
+    /** {@code Class.method} of the benchmark, for log file names. */
+    static String shortName(BenchmarkParams benchmark) {
+        String name = benchmark.getBenchmark();
+        return name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
+    }
+
+    /** A peer's node: {@code index} makes the name and ports differ between the peers of one rig. */
+    static NodeInfo peer(int index) {
+        return new NodeInfo(NodeId.random(), "bench-peer-" + index, "bench-peer-host", "127.0.0.1", 7474, 7475, 7476,
+                "bench");
+    }
+
+    /** A context whose handshaker answers at once with {@code answer}, and whose datagrams go to {@code link}. */
+    static ConnectionContext context(int httpPort, Handshake answer, PeerLink link) {
+        return new ConnectionContext("127.0.0.1", httpPort, (host, port) -> answer, link, HEARTBEAT_TIMEOUT);
+    }
+
+    static void awaitState(NetworkConnection connection, ConnectionState expected, long timeoutMs) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         while (connection.getState() != expected) {
             if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException(strategyName + " connection is " + connection.getState()
-                        + ", not " + expected + ", after " + CONNECT_TIMEOUT_MS + " ms");
+                throw new IllegalStateException(connection.strategy() + " connection is " + connection.getState()
+                        + ", not " + expected + ", after " + timeoutMs + " ms");
             }
             LockSupport.parkNanos(100_000);
         }
@@ -100,30 +129,39 @@ final class ConnectedRig implements AutoCloseable {
 
     /** One line for the JMH log: what the strategy counted, so a result can be read together with it. */
     String summary() {
+        return "[" + strategyName + "] " + describe(connection) + " link.data=" + link.data.sum() + " listener.calls="
+                + listener.calls.sum() + "; " + StrategyLog.summary();
+    }
+
+    /** The connection's state, strategy and counters (those of its current engine), for a summary line. */
+    static String describe(NetworkConnection connection) {
         String metrics;
         try {
             ConnectionMetrics m = connection.metrics();
             metrics = String.format("queries=%d contention=%.2f%% callbacks=%d commands=%d queue=%d errors=%d"
-                    + " dropped=%d", m.totalQueries(), m.contentionPercent(), m.callbacksDispatched(),
-                    m.commandsProcessed(), m.queueDepth(), m.errors(), m.droppedMessages());
+                    + " dropped=%d stalls=%d", m.totalQueries(), m.contentionPercent(), m.callbacksDispatched(),
+                    m.commandsProcessed(), m.queueDepth(), m.errors(), m.droppedMessages(), m.stalls());
         } catch (RuntimeException | LinkageError e) {
             metrics = "metrics unavailable (" + e + ")";
         }
-        return "[" + strategyName + "] state=" + connection.getState() + " link.data=" + link.data.sum()
-                + " listener.calls=" + listener.calls.sum() + " " + metrics + "; " + StrategyLog.summary();
+        return "state=" + connection.getState() + " on=" + connection.strategy() + " " + metrics;
     }
 
-    /** Closes the connection and stops the strategy's threads. */
+    /** Closes the connection, stops the manager's threads, then the strategy's. */
     @Override
     public void close() {
         try {
             connection.close();
         } finally {
-            started.stop().run();
+            try {
+                host.close();
+            } finally {
+                started.stop().run();
+            }
         }
     }
 
-    private static List<DeviceInfo> devices(String tag) {
+    static List<DeviceInfo> devices(String tag) {
         List<DeviceInfo> list = new ArrayList<>(DEVICES);
         for (int i = 1; i <= DEVICES; i++) {
             list.add(new DeviceInfo(i, "bench-" + tag + "-" + i, i % 2 == 0 ? DeviceType.INPUT : DeviceType.OUTPUT));

@@ -12,9 +12,10 @@ import org.openjdk.jmh.infra.IterationParams;
 
 /**
  * The lifecycle every benchmark of one connection shares, as the superclass of its {@code @State} class (JMH runs the
- * {@code @Setup}/{@code @TearDown} methods a state class inherits): per trial, a {@link ConnectedRig} for the
- * {@link #strategy} parameter, connected before the first iteration and closed, after printing its summary, after the
- * last; per iteration, the {@link HangGuard} armed and disarmed. Each subclass keeps its own JMH settings (mode,
+ * {@code @Setup}/{@code @TearDown} methods a state class inherits): per trial, a {@link ConnectedRig} (the strategy
+ * manager with the {@link #strategy} parameter's strategy, and one connection it opened), connected before the first
+ * iteration and closed, after printing its summary, after the last; per iteration, the {@link HangGuard} armed and
+ * disarmed. Each subclass keeps its own JMH settings (mode,
  * forks, warmup, threads) and its {@code @State(Scope.Benchmark)}.
  * <p>Threads: JMH's setup and teardown run on one benchmark thread while no benchmark method runs, and JMH orders
  * them with the benchmark threads; {@link #rig} and {@link #connection} are written only there, then only read.
@@ -26,7 +27,10 @@ public abstract class ConnectedRigState {
     public String strategy;
 
     ConnectedRig rig;
-    /** {@code rig.connection}, kept in a field of its own so that a benchmark method reads one field, not two. */
+    /**
+     * {@code rig.connection} (the manager's stable connection, as consumers hold it), kept in a field of its own so
+     * that a benchmark method reads one field, not two.
+     */
     NetworkConnection connection;
 
     @Setup(Level.Trial)

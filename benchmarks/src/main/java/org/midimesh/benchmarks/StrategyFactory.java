@@ -8,16 +8,17 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Locale;
 
-import org.midimesh.api.connection.ConnectionStrategy;
+import org.midimesh.api.strategy.spi.ConnectionStrategy;
 import org.midimesh.api.test.Configs;
 
 /**
- * Makes a connection strategy directly, outside OSGi, the way the DS runtime would: its constructor with a default
- * {@code Config} instance. Called on the JMH setup thread only.
+ * Makes a connection strategy (the SPI's {@link ConnectionStrategy}, a maker of engines) directly, outside OSGi, the
+ * way the DS runtime would: its constructor with a default {@code Config} instance. The benchmarks never use it
+ * themselves: they hand it to the strategy manager ({@code ManagerHost.add}), which makes the connections. Called on
+ * the JMH setup thread only.
  * <p>Found by class name ({@code org.midimesh.connection.<name>.internal.<Name>ConnectionStrategy}) rather than
- * compiled against, so this module depends on the API alone: a strategy bundle that is being reworked cannot break
- * the reactor build through the benchmarks, and a third strategy needs only a {@code @Param} value and a runtime
- * dependency in the pom.
+ * compiled against, so a strategy bundle that is being reworked cannot break the reactor build through the
+ * benchmarks, and a third strategy needs only a {@code @Param} value and a runtime dependency in the pom.
  */
 final class StrategyFactory {
 
@@ -59,7 +60,7 @@ final class StrategyFactory {
             throw new IllegalStateException("constructing " + className + " failed", e);
         }
         if (!(instance instanceof ConnectionStrategy strategy)) {
-            throw new IllegalStateException(className + " is not a ConnectionStrategy");
+            throw new IllegalStateException(className + " is not a " + ConnectionStrategy.class.getName());
         }
         if (!strategy.name().equals(name)) {
             throw new IllegalStateException(className + " calls itself '" + strategy.name() + "', not '" + name + "'");

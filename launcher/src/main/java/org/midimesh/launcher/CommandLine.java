@@ -39,9 +39,12 @@ public final class CommandLine {
             "  --data-dir DIR         node id, routes, configuration, plugins (default ./midimesh-data)",
             "  --peer HOST:HTTPPORT   static peer to connect to; repeatable",
             "  --discovery mdns|none  how peers are found besides --peer (default mdns)",
-            "  --strategy NAME        default connection strategy: mutex or seda (default mutex)",
+            "  --strategy NAME        default connection strategy, mutex or seda; wins over the one kept in",
+            "                         <data-dir>/etc (default: that one, else mutex)",
             "  --admin-token TOKEN    token for mutating admin endpoints (also env MIDIMESH_ADMIN_TOKEN)",
             "  --log-level LEVEL      error, warn, info or debug (default info)",
+            "  --shell                open the Gogo shell on this terminal once the node is ready (bundle",
+            "                         commands and midimesh:*; end of input or exit stops the node)",
             "  --help, --version      print and exit");
 
     private static final Pattern UUID_TEXT = Pattern.compile(
@@ -63,9 +66,10 @@ public final class CommandLine {
         String dataDir = "midimesh-data";
         List<String> peers = new ArrayList<>();
         String discovery = "mdns";
-        String strategy = "mutex";
+        String strategy = ""; // not given: the strategy manager's settings file decides
         String token = env.getOrDefault("MIDIMESH_ADMIN_TOKEN", "");
         String logLevel = "info";
+        boolean shell = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String value = null;
@@ -79,6 +83,13 @@ public final class CommandLine {
             }
             if (arg.equals("--version")) {
                 return new Version();
+            }
+            if (arg.equals("--shell")) {
+                if (value != null) {
+                    return new Invalid("--shell takes no value");
+                }
+                shell = true;
+                continue;
             }
             if (!VALUED.contains(arg)) {
                 return new Invalid("unknown option: " + args[i]);
@@ -167,7 +178,7 @@ public final class CommandLine {
             return new Invalid("--http-port and --tcp-port must differ (both " + http + ")");
         }
         return new Run(new Options(http, udp, tcp, bind, name, nodeId, dataDir, peers, discovery, strategy, token,
-                logLevel));
+                logLevel, shell));
     }
 
     static int parsePort(String s) {

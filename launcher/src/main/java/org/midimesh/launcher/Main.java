@@ -38,6 +38,8 @@ import org.osgi.util.tracker.ServiceTracker;
 public final class Main {
 
     static final String VERSION = "0.1.0";
+    /** The Gogo console: installed always, started only with {@code --shell}, after the ready line. */
+    static final String SHELL_BUNDLE = "org.apache.felix.gogo.shell";
     private static final long READY_TIMEOUT_MS = 60_000;
     private static final long STOP_TIMEOUT_MS = 4_000;
 
@@ -112,6 +114,8 @@ public final class Main {
         p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",", "org.slf4j;" + slf4j,
                 "org.slf4j.event;" + slf4j, "org.slf4j.helpers;" + slf4j, "org.slf4j.spi;" + slf4j));
         p.put("felix.log.level", "2");
+        // The console (only started with --shell): no login script, no message of the day.
+        p.put("gosh.args", "--quiet");
         return p;
     }
 
@@ -166,8 +170,11 @@ public final class Main {
             Thread hook = new Thread(() -> stop(framework), "midimesh-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             framework.start();
+            Bundle shell = null;
             for (Bundle b : framework.getBundleContext().getBundles()) {
-                if (b.getBundleId() != 0 && b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                if (SHELL_BUNDLE.equals(b.getSymbolicName())) {
+                    shell = b;
+                } else if (b.getBundleId() != 0 && b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                     b.start();
                 }
             }
@@ -181,6 +188,9 @@ public final class Main {
             }
             out.println(ready);
             out.flush();
+            if (options.shell() && shell != null) {
+                shell.start(); // reads this terminal; its end (or exit) stops the framework, and so the node
+            }
             FrameworkEvent event = framework.waitForStop(0);
             return event.getType() == FrameworkEvent.ERROR ? 1 : 0;
         } catch (BundleException | IOException e) {

@@ -1,6 +1,7 @@
 package org.midimesh.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,9 +36,10 @@ class CommandLineTest {
         assertEquals("0.0.0.0", o.bind());
         assertEquals("midimesh-data", o.dataDir());
         assertEquals("mdns", o.discovery());
-        assertEquals("mutex", o.strategy());
+        assertEquals("", o.strategy(), "no --strategy: the strategy manager's settings decide (else mutex)");
         assertEquals("info", o.logLevel());
         assertEquals("", o.adminToken());
+        assertFalse(o.shell(), "the shell opens only when asked for");
     }
 
     @Test
@@ -45,7 +47,7 @@ class CommandLineTest {
         Options o = ((CommandLine.Run) parse("--http-port", "0", "--udp-port=9000", "--tcp-port", "9001", "--bind",
                 "127.0.0.1", "--name", "Studio A", "--node-id", "550e8400e29b41d4a716446655440000", "--data-dir",
                 "/tmp/d", "--peer", "127.0.0.1:7000", "--peer=host.local:7001", "--discovery", "none", "--strategy",
-                "seda", "--admin-token", "s3cret", "--log-level", "debug")).options();
+                "seda", "--admin-token", "s3cret", "--log-level", "debug", "--shell")).options();
         assertEquals(0, o.httpPort());
         assertEquals(9000, o.udpPort());
         assertEquals(9001, o.tcpPort());
@@ -54,6 +56,7 @@ class CommandLineTest {
         assertEquals("seda", o.strategy());
         assertEquals("s3cret", o.adminToken());
         assertEquals("debug", o.logLevel());
+        assertTrue(o.shell());
     }
 
     @Test
@@ -67,7 +70,7 @@ class CommandLineTest {
     @ValueSource(strings = {"--http-port=70000", "--http-port=-1", "--http-port=x", "--udp-port", "--bogus",
             "--discovery=bonjour", "--log-level=trace", "--node-id=123", "--peer=nohost", "--peer=host:0",
             "--peer=:7000", "--bind=999.1.1.1", "--name=", "--strategy=Mutex!", "--admin-token=",
-            "--node-id=00000000-0000-0000-0000-000000000000"})
+            "--node-id=00000000-0000-0000-0000-000000000000", "--shell=yes"})
     void shouldRejectABadOptionWithAReason(String arg) {
         assertInstanceOf(CommandLine.Invalid.class, parse(arg.split(" ")));
     }

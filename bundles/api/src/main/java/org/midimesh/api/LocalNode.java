@@ -31,8 +31,12 @@ public interface LocalNode {
 
     int tcpPort();
 
-    /** Name of the default connection strategy, for example {@code mutex}. */
-    String defaultStrategy();
+    /**
+     * The strategy given with {@code --strategy} on the command line, which wins over the one kept in the data dir;
+     * empty when none was given. The strategy in use is the strategy manager's business
+     * ({@code org.midimesh.api.strategy.StrategyControl}).
+     */
+    Optional<String> strategyOption();
 
     Path dataDir();
 

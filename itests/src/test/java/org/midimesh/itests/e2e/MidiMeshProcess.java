@@ -232,6 +232,25 @@ public final class MidiMeshProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** Writes {@code line} and a newline to the node's standard input (what a person types with {@code --shell}). */
+    public void type(String line) {
+        try {
+            process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            process.getOutputStream().flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write to the standard input of " + spec.name(), e);
+        }
+    }
+
+    /** Closes the node's standard input (end of input, as Ctrl-D on a terminal). */
+    public void endInput() {
+        try {
+            process.getOutputStream().close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot close the standard input of " + spec.name(), e);
+        }
+    }
+
     public long pid() {
         return process.pid();
     }

@@ -85,7 +85,7 @@ final class MidiMeshOsgiOptions {
         options.add(frameworkProperty("felix.bootdelegation.implicit").value("false"));
         // Exactly the node settings the launcher gives Felix (ports, bind, data dir, hot deploy, midimesh.config.*).
         Options node = new Options(http, udp, tcp, LOOPBACK, "itest-" + name, "", dataDir.toString(), List.of(),
-                "none", strategy, "", "info");
+                "none", strategy, "", "info", false);
         Main.nodeProperties(node, dataDir).forEach((k, v) -> options.add(frameworkProperty(k).value(v)));
 
         for (Path jar : stagedBundles()) {

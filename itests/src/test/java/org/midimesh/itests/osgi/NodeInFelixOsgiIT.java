@@ -24,7 +24,8 @@ import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.midimesh.api.LocalNode;
 import org.midimesh.api.connection.ConnectionPool;
-import org.midimesh.api.connection.ConnectionStrategy;
+import org.midimesh.api.strategy.StrategyControl;
+import org.midimesh.api.strategy.spi.ConnectionStrategy;
 import org.midimesh.api.connection.PeerLink;
 import org.midimesh.api.devices.DeviceRegistry;
 import org.midimesh.api.driver.MidiDriver;
@@ -144,6 +145,7 @@ public class NodeInFelixOsgiIT {
         wanted.put("LocalNode", "(objectClass=" + LocalNode.class.getName() + ")");
         wanted.put("ConnectionStrategy strategy=mutex", "(&(objectClass=" + ConnectionStrategy.class.getName()
                 + ")(" + ConnectionStrategy.STRATEGY_PROPERTY + "=mutex))");
+        wanted.put("StrategyControl", "(objectClass=" + StrategyControl.class.getName() + ")");
         wanted.put("ConnectionPool", "(objectClass=" + ConnectionPool.class.getName() + ")");
         wanted.put("PeerLink", "(objectClass=" + PeerLink.class.getName() + ")");
         wanted.put("TransportStats", "(objectClass=" + TransportStats.class.getName() + ")");
@@ -168,7 +170,8 @@ public class NodeInFelixOsgiIT {
         assertEquals("udp port", configInt("udp_port"), node.udpPort());
         assertEquals("tcp port", configInt("tcp_port"), node.tcpPort());
         assertEquals("discovery", "none", node.discovery());
-        assertEquals("default strategy", "mutex", node.defaultStrategy());
+        assertEquals("--strategy", java.util.Optional.of("mutex"), node.strategyOption());
+        assertEquals("default strategy", "mutex", service(StrategyControl.class, null).status().defaultStrategy());
         assertEquals("data dir", Path.of(context.getProperty(MidiMeshOsgiOptions.CONFIG + "data_dir")),
                 node.dataDir());
         assertEquals("name", context.getProperty(MidiMeshOsgiOptions.CONFIG + "name"), node.name());

@@ -10,7 +10,7 @@ import java.util.UUID;
 
 import javax.inject.Inject;
 
-import org.midimesh.api.connection.ConnectionStrategy;
+import org.midimesh.api.strategy.spi.ConnectionStrategy;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 

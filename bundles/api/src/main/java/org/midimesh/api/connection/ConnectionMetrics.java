@@ -14,9 +14,12 @@ import java.util.Objects;
  * @param queryLatency        query latency in nanoseconds (sampled)
  * @param errors              error callbacks (handshake failures, heartbeat timeouts, dropped commands)
  * @param droppedMessages     MIDI frames refused or lost by the connection (not connected, queue full, closed)
+ * @param stalls              times the connection could not go on within its own bound: a lock wait that timed out,
+ *                            a query its worker did not answer in time, a command backlog beyond its bound
  */
 public record ConnectionMetrics(String strategy, long totalQueries, long mutexContentions, long callbacksDispatched,
-        long commandsProcessed, int queueDepth, LatencySummary queryLatency, long errors, long droppedMessages) {
+        long commandsProcessed, int queueDepth, LatencySummary queryLatency, long errors, long droppedMessages,
+        long stalls) {
 
     public ConnectionMetrics {
         Objects.requireNonNull(strategy, "strategy");

@@ -10,6 +10,18 @@ import java.util.Locale;
 public enum ConnectionState {
     DISCONNECTED, CONNECTING, CONNECTED, FAILED;
 
+    /**
+     * Whether a connection may go from this state to {@code to} (the transitions above; staying put is no change and
+     * not asked here).
+     */
+    public boolean canChangeTo(ConnectionState to) {
+        return switch (to) {
+            case DISCONNECTED, CONNECTED -> true;
+            case CONNECTING -> this == DISCONNECTED || this == FAILED;
+            case FAILED -> this == CONNECTING || this == CONNECTED;
+        };
+    }
+
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -7,18 +7,21 @@ import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.transport.DataFrame;
-import org.osgi.annotation.versioning.ConsumerType;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * The logical connection to one peer node (the workplan's NetworkConnection). Made by a {@link ConnectionStrategy}.
+ * The logical connection to one peer node (the workplan's NetworkConnection). One object per peer for the node's
+ * lifetime: the pool holds it, listeners are told about it, routing sends through it. The strategy doing its work
+ * may change underneath (hot swap) without the connection leaving its state, losing, duplicating or reordering a
+ * message, or its listeners noticing anything but {@link #strategy()}.
  * <p>All methods are thread-safe. Commands ({@link #connect}, {@link #disconnect}, ...) return at once and take effect
- * asynchronously; queries return a consistent snapshot and never block on the network. Listeners are called as the
- * package documentation states.
+ * asynchronously, in the order one thread issued them; queries return a consistent snapshot and never block on the
+ * network. Listeners are called as the package documentation states.
  */
-@ConsumerType
+@ProviderType
 public interface NetworkConnection {
 
-    /** Name of the strategy that made this connection, for example {@code mutex}. */
+    /** Name of the strategy running this connection now, for example {@code mutex}. */
     String strategy();
 
     /** Starts the outbound handshake unless already connecting or connected. */
@@ -57,7 +60,7 @@ public interface NetworkConnection {
     void checkHeartbeat();
 
     /**
-     * Sends MIDI to the peer when CONNECTED.
+     * Sends MIDI to the peer when CONNECTED. Frames one thread sends arrive in the order it sent them.
      *
      * @return false when not connected (nothing was sent)
      */
@@ -65,34 +68,6 @@ public interface NetworkConnection {
 
     /** This connection's counters now (workplan Appendix C). Never blocks. */
     ConnectionMetrics metrics();
-
-    /**
-     * First half of a move to another strategy. From this call on the connection runs nothing itself: commands that
-     * arrive later (from threads still holding this connection) are kept, in order, for the successor. Work already
-     * under way finishes first, bounded by the strategy's own timeouts. Listeners are not told anything: for them the
-     * connection simply continues. Called at most once, unless the handover was aborted.
-     *
-     * @return the state the successor must continue from
-     * @throws IllegalStateException when closed or already handing over
-     */
-    ConnectionHandover beginHandover();
-
-    /**
-     * Second half: replays the commands kept since {@link #beginHandover()} on {@code successor}, in order, then
-     * forwards every later call to it. After this the connection owns no resources; {@link #close()} is a no-op.
-     */
-    void completeHandover(NetworkConnection successor);
-
-    /**
-     * Instead of {@link #completeHandover}, when no successor could be made (the other strategy refused the state or is
-     * gone): the connection takes over again as if the handover never began. The commands kept since
-     * {@link #beginHandover()} run on it, in order, before any later one; frames held for the successor are sent; a
-     * handshake that beginHandover abandoned is dialled again. Listeners are not told anything. A later
-     * {@link #beginHandover()} may try again.
-     *
-     * @throws IllegalStateException when no handover has begun or it is already complete
-     */
-    void abortHandover();
 
     void addListener(ConnectionListener listener);
 

@@ -10,7 +10,7 @@ import org.midimesh.api.NodeId;
 
 /**
  * A fixed {@link LocalNode} for unit tests of every bundle: bound to 127.0.0.1, no admin token, no static peers,
- * strategy mutex, discovery none. Immutable; the {@code with...} methods return changed copies.
+ * no --strategy, discovery none. Immutable; the {@code with...} methods return changed copies.
  */
 public record TestLocalNode(NodeId id, String name, Path dataDir, int httpPort, int udpPort, int tcpPort,
         Optional<String> adminToken, List<String> staticPeers) implements LocalNode {
@@ -52,8 +52,8 @@ public record TestLocalNode(NodeId id, String name, Path dataDir, int httpPort, 
     }
 
     @Override
-    public String defaultStrategy() {
-        return "mutex";
+    public Optional<String> strategyOption() {
+        return Optional.empty();
     }
 
     @Override

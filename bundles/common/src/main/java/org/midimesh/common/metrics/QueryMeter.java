@@ -96,12 +96,26 @@ public final class QueryMeter {
     private Cell hot;
     // Queries of threads whose slots other live threads hold. A counter only; orders nothing.
     private final LongAdder shared = new LongAdder();
-    private final AtomicHistogram histogram = newHistogram();
+    // This meter's own samples; null for a meter made by sharedOnly.
+    private final AtomicHistogram histogram;
     private final AtomicHistogram strategyHistogram;
 
     /** @param strategyHistogram the strategy-wide histogram every sample is also recorded in */
     public QueryMeter(AtomicHistogram strategyHistogram) {
-        this.strategyHistogram = strategyHistogram;
+        this(newHistogram(), strategyHistogram);
+    }
+
+    private QueryMeter(AtomicHistogram own, AtomicHistogram shared) {
+        this.histogram = own;
+        this.strategyHistogram = shared;
+    }
+
+    /**
+     * A meter that records its samples only into {@code shared} (no histogram of its own: {@link #latency()} is
+     * empty), for a caller that meters many short-lived things into one histogram.
+     */
+    public static QueryMeter sharedOnly(AtomicHistogram shared) {
+        return new QueryMeter(null, shared);
     }
 
     /**
@@ -129,7 +143,9 @@ public final class QueryMeter {
     /** Records one latency sample in nanoseconds (negative readings count as 0, longer ones as the maximum). */
     public void record(long nanos) {
         long v = Math.min(Math.max(0, nanos), HIGHEST_NANOS);
-        histogram.recordValue(v);
+        if (histogram != null) {
+            histogram.recordValue(v);
+        }
         strategyHistogram.recordValue(v);
     }
 
@@ -150,9 +166,9 @@ public final class QueryMeter {
         return shared.sum();
     }
 
-    /** The latency percentiles of the samples so far. */
+    /** The latency percentiles of the samples so far ({@link LatencySummary#EMPTY} for a shared-only meter). */
     public LatencySummary latency() {
-        return summarize(histogram);
+        return histogram == null ? LatencySummary.EMPTY : summarize(histogram);
     }
 
     /** Counts one query; returns a number whose low bits pick the queries to time. */

@@ -75,6 +75,15 @@ abstract class ApiServlet extends HttpServlet {
         endpoints.add(new Endpoint(method, split(pattern), admin, x -> handler.handle(x, x.body(bodyType))));
     }
 
+    /**
+     * An admin-checked mutating endpoint whose JSON body may be left out: the handler then gets {@code null}
+     * ({@link Exchange#optionalBody}).
+     */
+    protected final <T> void withOptionalBody(String method, String pattern, Class<T> bodyType,
+            BodyHandler<T> handler) {
+        endpoints.add(new Endpoint(method, split(pattern), true, x -> handler.handle(x, x.optionalBody(bodyType))));
+    }
+
     /** A mutating endpoint without a body (DELETE); always admin-checked. */
     protected final void delete(String pattern, Handler handler) {
         endpoints.add(new Endpoint("DELETE", split(pattern), true, handler));

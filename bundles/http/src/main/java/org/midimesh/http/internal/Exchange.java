@@ -103,6 +103,29 @@ final class Exchange {
         if (bytes.length == 0) {
             throw ApiException.badRequest("request body is empty: expected a JSON object");
         }
+        return parse(bytes, type);
+    }
+
+    /**
+     * As {@link #body}, but an absent body (none sent, or zero bytes) is {@code null} rather than a 400. A body that is
+     * there is checked as {@link #body} checks it; a Content-Type, when given, is checked before anything is read.
+     */
+    <T> T optionalBody(Class<T> type) {
+        String contentType = request.getContentType();
+        if (contentType != null) {
+            checkContentType(contentType);
+        }
+        byte[] bytes = readBody(request);
+        if (bytes.length == 0) {
+            return null;
+        }
+        if (contentType == null) {
+            checkContentType(null);
+        }
+        return parse(bytes, type);
+    }
+
+    private <T> T parse(byte[] bytes, Class<T> type) {
         T value;
         try {
             value = mapper.readValue(bytes, type);

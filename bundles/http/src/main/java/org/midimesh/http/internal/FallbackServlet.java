@@ -24,7 +24,7 @@ public class FallbackServlet extends ApiServlet {
     private static final long serialVersionUID = 1L;
 
     /** Areas served by other servlets of this bundle under a {@code /area/*} pattern (which also takes /area). */
-    private static final List<String> AREAS = List.of("/midi", "/network", "/routing", "/node", "/debug");
+    private static final List<String> AREAS = List.of("/midi", "/network", "/routing", "/node", "/debug", "/strategy");
 
     /** Single paths served by other servlets of this bundle (exact patterns: /health/x is not theirs). */
     private static final List<String> PATHS = List.of("/health", "/metrics");

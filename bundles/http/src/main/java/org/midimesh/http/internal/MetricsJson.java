@@ -5,10 +5,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.TreeMap;
 
 import org.midimesh.api.NodeId;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.strategy.StrategyControl;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The JSON shapes of {@code /debug/metrics} and {@code /debug/connection/{uuid}/metrics} (field names become
@@ -16,7 +20,25 @@ import org.midimesh.api.connection.NetworkConnection;
  */
 final class MetricsJson {
 
+    private static final Logger LOG = LoggerFactory.getLogger(MetricsJson.class);
+
     private MetricsJson() {
+    }
+
+    /**
+     * Each available strategy's totals by name, in name order; empty without the strategy manager, or when it fails
+     * (logged at WARN: it is going away), so the rest of an answer still comes.
+     */
+    static SortedMap<String, ConnectionMetrics> byStrategy(StrategyControl control) {
+        if (control == null) {
+            return new TreeMap<>();
+        }
+        try {
+            return new TreeMap<>(control.metricsByStrategy());
+        } catch (RuntimeException e) {
+            LOG.warn("strategy manager: metricsByStrategy() failed; per-strategy metrics left out of this answer", e);
+            return new TreeMap<>();
+        }
     }
 
     /** {@code query_latency_ns}: sampled query latency in nanoseconds. */
@@ -30,7 +52,7 @@ final class MetricsJson {
     /** One strategy in {@code per_strategy}: its totals since it started, and its live connections now. */
     record StrategyJson(long totalQueries, long mutexContentions, double contentionPercent, long callbacksDispatched,
             long commandsProcessed, int queueDepth, Latency queryLatencyNs, long errors, long droppedMessages,
-            int connections) {
+            long stalls, int connections) {
     }
 
     /**
@@ -38,14 +60,14 @@ final class MetricsJson {
      * counts), {@code connections} counting every live connection, then each strategy.
      */
     record DebugMetrics(long totalQueries, long mutexContentions, double contentionPercent, long callbacksDispatched,
-            long commandsProcessed, long queueDepth, long errors, long droppedMessages, int connections,
+            long commandsProcessed, long queueDepth, long errors, long droppedMessages, long stalls, int connections,
             Map<String, StrategyJson> perStrategy) {
     }
 
     /** {@code GET /debug/connection/{uuid}/metrics}. */
     record ConnectionJson(String nodeId, String strategy, String state, long totalQueries, long mutexContentions,
             double contentionPercent, long callbacksDispatched, long commandsProcessed, int queueDepth,
-            Latency queryLatencyNs, long errors, long droppedMessages) {
+            Latency queryLatencyNs, long errors, long droppedMessages, long stalls) {
     }
 
     /** {@code 100 * contentions / queries}, 0 without queries (as {@link ConnectionMetrics#contentionPercent()}). */
@@ -73,6 +95,7 @@ final class MetricsJson {
         long queued = 0;
         long errors = 0;
         long dropped = 0;
+        long stalls = 0;
         for (Map.Entry<String, ConnectionMetrics> e : strategies.entrySet()) {
             ConnectionMetrics m = e.getValue();
             queries += m.totalQueries();
@@ -82,12 +105,13 @@ final class MetricsJson {
             queued += m.queueDepth();
             errors += m.errors();
             dropped += m.droppedMessages();
+            stalls += m.stalls();
             per.put(e.getKey(), new StrategyJson(m.totalQueries(), m.mutexContentions(), m.contentionPercent(),
                     m.callbacksDispatched(), m.commandsProcessed(), m.queueDepth(), Latency.of(m.queryLatency()),
-                    m.errors(), m.droppedMessages(), live.getOrDefault(e.getKey(), 0)));
+                    m.errors(), m.droppedMessages(), m.stalls(), live.getOrDefault(e.getKey(), 0)));
         }
         return new DebugMetrics(queries, contentions, percent(contentions, queries), callbacks, commands, queued,
-                errors, dropped, connections.size(), per);
+                errors, dropped, stalls, connections.size(), per);
     }
 
     static ConnectionJson connection(NodeId peer, NetworkConnection c) {
@@ -96,6 +120,6 @@ final class MetricsJson {
         ConnectionMetrics m = c.metrics();
         return new ConnectionJson(peer.toString(), strategy, state, m.totalQueries(), m.mutexContentions(),
                 m.contentionPercent(), m.callbacksDispatched(), m.commandsProcessed(), m.queueDepth(),
-                Latency.of(m.queryLatency()), m.errors(), m.droppedMessages());
+                Latency.of(m.queryLatency()), m.errors(), m.droppedMessages(), m.stalls());
     }
 }

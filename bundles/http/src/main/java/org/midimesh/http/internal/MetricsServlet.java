@@ -16,11 +16,11 @@ import org.midimesh.api.LocalNode;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionState;
-import org.midimesh.api.connection.ConnectionStrategy;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.mesh.Mesh;
 import org.midimesh.api.routing.Route;
 import org.midimesh.api.routing.RoutingService;
+import org.midimesh.api.strategy.StrategyControl;
 import org.midimesh.api.transport.TransportStats;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -35,9 +35,10 @@ import jakarta.servlet.Servlet;
 /**
  * {@code GET /metrics}: everything {@code /debug} and {@code /network/stats} show, in the Prometheus text exposition
  * format 0.0.4 (written by {@link PrometheusText}). Every reference is optional, so a scrape always answers 200 with
- * what is there; {@code midimesh_service_up} tells which sources were missing. Node totals and per-peer values are
- * separate families ({@code midimesh_*} and {@code midimesh_peer_*}) so that no sum over a family counts twice.
- * Requests run on Jetty threads.
+ * what is there; {@code midimesh_service_up} tells which sources were missing. Per-strategy totals come from
+ * {@link StrategyControl#metricsByStrategy()}. Node totals and per-peer values are separate families
+ * ({@code midimesh_*} and {@code midimesh_peer_*}) so that no sum over a family counts twice. Requests run on Jetty
+ * threads.
  */
 @Component(service = Servlet.class, property = NodeServlet.API_PROPERTY + "=metrics")
 @HttpWhiteboardServletPattern("/metrics")
@@ -47,8 +48,6 @@ public class MetricsServlet extends ApiServlet {
     private static final long serialVersionUID = 1L;
 
     private static final String[] QUANTILES = {"0.5", "0.99", "0.999"};
-
-    private final StrategyServices strategies = new StrategyServices();
 
     // Each reference below: written by SCR on bind/unbind (DYNAMIC), read once per request on Jetty threads; the
     // volatile write publishes the fully constructed service. null while the service is missing.
@@ -67,6 +66,10 @@ public class MetricsServlet extends ApiServlet {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile RoutingService routing;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile StrategyControl strategyControl;
 
     /** One live connection with a known peer, read once. */
     private record PeerSample(NodeId peer, String strategy, ConnectionState state, ConnectionMetrics metrics) {
@@ -94,21 +97,15 @@ public class MetricsServlet extends ApiServlet {
             new Field("dropped_messages_total", PrometheusText.Type.COUNTER,
                     "MIDI frames refused or lost (not connected, queue full, closed)",
                     ConnectionMetrics::droppedMessages),
+            new Field("stalls_total", PrometheusText.Type.COUNTER,
+                    "Times a connection could not go on within its own bound (a lock wait that timed out, a query "
+                            + "its worker did not answer in time, a command backlog beyond its bound)",
+                    ConnectionMetrics::stalls),
             new Field("queue_depth", PrometheusText.Type.GAUGE, "Commands waiting now (0 without a queue)",
                     ConnectionMetrics::queueDepth));
 
     public MetricsServlet() {
         get("/metrics", x -> Reply.ok(new ApiResponses.Raw(PrometheusText.CONTENT_TYPE, exposition().bytes())));
-    }
-
-    @Reference(service = ConnectionStrategy.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC)
-    void bindStrategy(ConnectionStrategy strategy, Map<String, Object> properties) {
-        strategies.bind(strategy, properties);
-    }
-
-    void unbindStrategy(ConnectionStrategy strategy, Map<String, Object> properties) {
-        strategies.unbind(strategy, properties);
     }
 
     /** Nothing here mutates. */
@@ -123,6 +120,7 @@ public class MetricsServlet extends ApiServlet {
         Mesh m = mesh;
         TransportStats t = transport;
         RoutingService r = routing;
+        StrategyControl sc = strategyControl;
         PrometheusText out = new PrometheusText();
 
         Map<String, Object> sources = new LinkedHashMap<>();
@@ -130,6 +128,7 @@ public class MetricsServlet extends ApiServlet {
         sources.put("mesh", m);
         sources.put("transport", t);
         sources.put("routing", r);
+        sources.put("strategy", sc);
         out.family("midimesh_service_up", PrometheusText.Type.GAUGE,
                 "1 when the service this exposition reads is available, 0 when its metrics are missing here");
         sources.forEach((name, service) -> out.sample(service != null ? 1 : 0, "service", name));
@@ -142,7 +141,7 @@ public class MetricsServlet extends ApiServlet {
                     .sample(node.startedAt().toEpochMilli() / 1000.0);
         }
 
-        SortedMap<String, ConnectionMetrics> perStrategy = strategies.metrics();
+        SortedMap<String, ConnectionMetrics> perStrategy = MetricsJson.byStrategy(sc);
         writeStrategies(out, perStrategy);
         if (m != null) {
             writeConnections(out, m.connections(), perStrategy.keySet());
@@ -193,10 +192,10 @@ public class MetricsServlet extends ApiServlet {
     }
 
     private static void writeConnections(PrometheusText out, List<NetworkConnection> connections,
-            Set<String> boundStrategies) {
-        // counts by strategy and state; every bound strategy and every state is listed, zeros included
+            Set<String> availableStrategies) {
+        // counts by strategy and state; every available strategy and every state is listed, zeros included
         SortedMap<String, Map<ConnectionState, Integer>> counts = new TreeMap<>();
-        for (String s : boundStrategies) {
+        for (String s : availableStrategies) {
             counts.put(s, new LinkedHashMap<>());
         }
         List<PeerSample> peers = new ArrayList<>();

@@ -16,7 +16,10 @@ import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.devices.DeviceRegistry;
 import org.midimesh.api.mesh.Mesh;
 import org.midimesh.api.routing.RoutingService;
+import org.midimesh.api.strategy.StrategyControl;
+import org.midimesh.api.strategy.SwapResult;
 import org.midimesh.api.transport.TransportStats;
+import org.midimesh.http.internal.StrategyJson.SwapJson;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -26,11 +29,14 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletName;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import jakarta.servlet.Servlet;
 
 /**
  * The {@code /network} area: the mesh as this node sees it, the peer-to-peer handshake, peer addresses and transport
- * statistics. Requests run on Jetty threads.
+ * statistics, and moving one connection to another strategy (through {@link StrategyControl}, 503 on those endpoints
+ * while it is missing). Requests run on Jetty threads.
  */
 @Component(service = Servlet.class, property = NodeServlet.API_PROPERTY + "=network")
 @HttpWhiteboardServletPattern("/network/*")
@@ -49,6 +55,11 @@ public class NetworkServlet extends ApiServlet {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile RoutingService routing;
+
+    // As routing: null while the strategy manager is missing (the two strategy endpoints then answer 503).
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile StrategyControl strategyControl;
 
     record NodeRef(String uuid, String name) {
     }
@@ -74,6 +85,21 @@ public class NetworkServlet extends ApiServlet {
     }
 
     record Forgotten(String forgotten) {
+    }
+
+    /**
+     * {@code PUT /network/connections/{uuid}/strategy}. A class rather than a record: {@code "strategy": null}
+     * (unpin) must differ from a body without the field (400). Filled by Jackson on the request thread.
+     */
+    static final class PinBody {
+        private boolean strategyGiven;
+        private String strategy;
+
+        @JsonProperty("strategy")
+        void setStrategy(String value) {
+            strategyGiven = true;
+            strategy = value;
+        }
     }
 
     record CountersJson(long datagramsIn, long datagramsOut, long bytesIn, long bytesOut, long malformed,
@@ -105,6 +131,8 @@ public class NetworkServlet extends ApiServlet {
         withBody("POST", "/network/peers", true, AddPeerBody.class, this::addPeer);
         delete("/network/peers/{uuid}", this::forget);
         get("/network/stats", x -> Reply.ok(stats()));
+        withBody("PUT", "/network/connections/{uuid}/strategy", true, PinBody.class, this::pin);
+        delete("/network/connections/{uuid}/strategy", this::unpin);
     }
 
     @Override
@@ -188,6 +216,25 @@ public class NetworkServlet extends ApiServlet {
             throw ApiException.notFound("no peer with node id " + id);
         }
         return Reply.ok(new Forgotten(id.toString()));
+    }
+
+    /** {@code {"strategy": "seda"}} pins the connection to seda, {@code {"strategy": null}} removes its pin. */
+    private Reply pin(Exchange x, PinBody body) {
+        NodeId id = x.nodeId("uuid");
+        if (!body.strategyGiven) {
+            throw ApiException.badRequest("strategy is missing (a strategy name, or null to remove the pin)");
+        }
+        StrategyControl control = require(strategyControl, "the strategy manager");
+        String strategy = body.strategy;
+        SwapResult result = strategy == null ? StrategyJson.call(() -> control.unpin(id), "strategy")
+                : StrategyJson.call(() -> control.pin(id, strategy), "strategy");
+        return Reply.ok(SwapJson.of(result));
+    }
+
+    private Reply unpin(Exchange x) {
+        NodeId id = x.nodeId("uuid");
+        StrategyControl control = require(strategyControl, "the strategy manager");
+        return Reply.ok(SwapJson.of(StrategyJson.call(() -> control.unpin(id), "strategy")));
     }
 
     private StatsJson stats() {

@@ -4,11 +4,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 import org.midimesh.api.LocalNode;
 import org.midimesh.api.devices.DeviceRegistry;
 import org.midimesh.api.mesh.Mesh;
 import org.midimesh.api.routing.RoutingService;
+import org.midimesh.api.strategy.StrategyControl;
 import org.midimesh.api.transport.TransportStats;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -17,12 +19,17 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletName;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
 
 import jakarta.servlet.Servlet;
 
 /**
  * {@code GET /health} and {@code GET /node/info}. Registered as soon as the bundle starts (every reference is optional
- * and dynamic), so health answers 503 "down" while a service is missing; the node waits for this servlet through its
+ * and dynamic), so health answers 503 "down" while a service is missing, and 200 "degraded" while the strategy
+ * manager cannot run connections as configured; the node waits for this servlet through its
  * {@value #API_PROPERTY}={@code health} property. Requests run on Jetty threads.
  */
 @Component(service = Servlet.class, property = NodeServlet.API_PROPERTY + "=health")
@@ -31,6 +38,8 @@ import jakarta.servlet.Servlet;
 public class NodeServlet extends ApiServlet {
 
     private static final long serialVersionUID = 1L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(NodeServlet.class);
 
     /** Service property naming the API area of a servlet. */
     static final String API_PROPERTY = "midimesh.api";
@@ -57,8 +66,13 @@ public class NodeServlet extends ApiServlet {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile TransportStats transport;
 
-    /** GET /health. */
-    record Health(String status, Map<String, String> checks) {
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile StrategyControl strategyControl;
+
+    /** GET /health; {@code reason} only while the strategy manager reports itself degraded. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Health(String status, Map<String, String> checks, String reason) {
     }
 
     /** GET /node/info. */
@@ -83,8 +97,23 @@ public class NodeServlet extends ApiServlet {
         checks.put("mesh", upOrDown(mesh));
         checks.put("routing", upOrDown(routing));
         checks.put("transport", upOrDown(transport));
-        boolean up = checks.values().stream().allMatch("up"::equals);
-        return new Reply(up ? 200 : 503, new Health(up ? "up" : "down", checks));
+        StrategyControl control = strategyControl;
+        String degraded = null;
+        if (control == null) {
+            checks.put("strategy", "down");
+        } else {
+            try {
+                degraded = control.status().degraded().orElse(null);
+                checks.put("strategy", degraded == null ? "up" : "degraded");
+            } catch (RuntimeException e) {
+                // the manager is going away under us: as if it were already gone; health never answers 500
+                LOG.debug("strategy manager status failed; reported as down", e);
+                checks.put("strategy", "down");
+            }
+        }
+        boolean down = checks.containsValue("down");
+        String status = down ? "down" : degraded != null ? "degraded" : "up";
+        return new Reply(down ? 503 : 200, new Health(status, checks, degraded));
     }
 
     private static String upOrDown(Object service) {
@@ -101,7 +130,8 @@ public class NodeServlet extends ApiServlet {
         int httpPort = node.httpPort() > 0 ? node.httpPort() : requestLocalPort;
         int udpPort = node.udpPort() > 0 || t == null ? node.udpPort() : t.udpPort();
         long uptime = Math.max(0, Duration.between(node.startedAt(), Instant.now()).getSeconds());
+        String strategy = Optional.ofNullable(strategyControl).map(c -> c.status().defaultStrategy()).orElse(null);
         return Reply.ok(new Info(node.id().toString(), node.name(), node.hostname(), node.version(), httpPort, udpPort,
-                node.tcpPort(), uptime, local, local + remote, node.defaultStrategy()));
+                node.tcpPort(), uptime, local, local + remote, strategy));
     }
 }

@@ -3,7 +3,6 @@ package org.midimesh.http.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +16,6 @@ import org.midimesh.api.NodeId;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionMetrics.LatencySummary;
 import org.midimesh.api.connection.ConnectionState;
-import org.midimesh.api.connection.ConnectionStrategy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -28,27 +26,31 @@ class DebugServletTest {
 
     static final Set<String> STRATEGY_FIELDS = Set.of("total_queries", "mutex_contentions", "contention_percent",
             "callbacks_dispatched", "commands_processed", "queue_depth", "query_latency_ns", "errors",
-            "dropped_messages", "connections");
+            "dropped_messages", "stalls", "connections");
 
     private Fakes.FakeMesh mesh;
-    private Fakes.Strategy mutex;
-    private Fakes.Strategy seda;
+    private Fakes.Control control;
     private DebugServlet servlet;
 
     /**
-     * Strategies mutex (1000 queries, 100 contentions) and seda (3000 queries, none); connections: beta (mutex,
-     * connected), one pending (mutex, no peer id yet), gamma (seda, connected).
+     * The strategy manager's totals: mutex (1000 queries, 100 contentions, 5 stalls) and seda (3000 queries, none, 1
+     * stall); connections: beta (mutex, connected), one pending (mutex, no peer id yet), gamma (seda, connected).
      */
     @BeforeEach
     void setUp() {
         mesh = fixture();
-        mutex = new Fakes.Strategy("mutex", new ConnectionMetrics("mutex", 1000, 100, 40, 0, 0,
-                new LatencySummary(500, 120, 900, 4000, 8000), 3, 2));
-        seda = new Fakes.Strategy("seda", new ConnectionMetrics("seda", 3000, 0, 60, 75, 5,
-                new LatencySummary(700, 80, 300, 1000, 2500), 1, 4));
+        control = new Fakes.Control();
+        strategyTotals(control);
         servlet = new DebugServlet(mesh);
-        servlet.bindStrategy(mutex, Map.of(ConnectionStrategy.STRATEGY_PROPERTY, "mutex"));
-        servlet.bindStrategy(seda, Map.of(ConnectionStrategy.STRATEGY_PROPERTY, "seda"));
+        servlet.strategyControl = control;
+    }
+
+    /** The per-strategy totals the debug and metrics tests expect. */
+    static void strategyTotals(Fakes.Control control) {
+        control.metrics.put("mutex", new ConnectionMetrics("mutex", 1000, 100, 40, 0, 0,
+                new LatencySummary(500, 120, 900, 4000, 8000), 3, 2, 5));
+        control.metrics.put("seda", new ConnectionMetrics("seda", 3000, 0, 60, 75, 5,
+                new LatencySummary(700, 80, 300, 1000, 2500), 1, 4, 1));
     }
 
     /** The standard mesh plus gamma on seda; beta and gamma carry their own metrics. */
@@ -60,7 +62,7 @@ class DebugServletTest {
         gamma.remoteId = Optional.of(GAMMA_ID);
         gamma.state = ConnectionState.CONNECTED;
         gamma.strategy = "seda";
-        gamma.metrics = new ConnectionMetrics("seda", 0, 0, 0, 0, 0, LatencySummary.EMPTY, 0, 0);
+        gamma.metrics = new ConnectionMetrics("seda", 0, 0, 0, 0, 0, LatencySummary.EMPTY, 0, 0, 0);
         mesh.connections.add(gamma);
         return mesh;
     }
@@ -72,8 +74,8 @@ class DebugServletTest {
         assertTrue(r.header("Content-Type").startsWith("application/json"));
         JsonNode j = r.json();
         assertEquals(Set.of("total_queries", "mutex_contentions", "contention_percent", "callbacks_dispatched",
-                "commands_processed", "queue_depth", "errors", "dropped_messages", "connections", "per_strategy"),
-                MidiServletTest.fields(j));
+                "commands_processed", "queue_depth", "errors", "dropped_messages", "stalls", "connections",
+                "per_strategy"), MidiServletTest.fields(j));
         assertEquals(4000, j.get("total_queries").asLong());
         assertEquals(100, j.get("mutex_contentions").asLong());
         assertEquals(2.5, j.get("contention_percent").asDouble(), "recomputed from the sums, not averaged");
@@ -82,6 +84,7 @@ class DebugServletTest {
         assertEquals(5, j.get("queue_depth").asLong());
         assertEquals(4, j.get("errors").asLong());
         assertEquals(6, j.get("dropped_messages").asLong());
+        assertEquals(6, j.get("stalls").asLong());
         assertEquals(3, j.get("connections").asInt());
 
         JsonNode per = j.get("per_strategy");
@@ -96,6 +99,7 @@ class DebugServletTest {
         assertEquals(0, m.get("queue_depth").asInt());
         assertEquals(3, m.get("errors").asLong());
         assertEquals(2, m.get("dropped_messages").asLong());
+        assertEquals(5, m.get("stalls").asLong());
         assertEquals(2, m.get("connections").asInt(), "beta and the pending connection");
         JsonNode lat = m.get("query_latency_ns");
         assertEquals(Set.of("count", "p50", "p99", "p999", "max"), MidiServletTest.fields(lat));
@@ -109,13 +113,13 @@ class DebugServletTest {
         assertEquals(75, s.get("commands_processed").asLong());
         assertEquals(5, s.get("queue_depth").asInt());
         assertEquals(1, s.get("connections").asInt());
+        assertEquals(1, s.get("stalls").asLong());
         assertEquals(80, s.get("query_latency_ns").get("p50").asLong());
     }
 
     @Test
     void shouldAnswerZerosWithoutStrategiesOrConnections() throws Exception {
-        servlet.unbindStrategy(mutex, Map.of(ConnectionStrategy.STRATEGY_PROPERTY, "mutex"));
-        servlet.unbindStrategy(seda, Map.of(ConnectionStrategy.STRATEGY_PROPERTY, "seda"));
+        control.metrics.clear();
         mesh.connections.clear();
         JsonNode j = FakeHttp.get("/debug/metrics").call(servlet).json();
         assertEquals(0, j.get("total_queries").asLong());
@@ -126,29 +130,40 @@ class DebugServletTest {
     }
 
     @Test
-    void shouldKeyStrategiesByTheServicePropertyOrElseTheirName() throws Exception {
-        Fakes.Strategy other = Fakes.Strategy.withCounts("pool", 1);
-        servlet.bindStrategy(other, Map.of(ConnectionStrategy.STRATEGY_PROPERTY, "pooled"));
-        Fakes.Strategy unnamed = Fakes.Strategy.withCounts("bare", 2);
-        servlet.bindStrategy(unnamed, Map.of());
-        JsonNode per = FakeHttp.get("/debug/metrics").call(servlet).json().get("per_strategy");
-        assertEquals(Set.of("mutex", "seda", "pooled", "bare"), MidiServletTest.fields(per));
-        assertEquals(20, per.get("bare").get("total_queries").asLong());
-        assertEquals(0, per.get("pooled").get("connections").asInt());
-
-        servlet.unbindStrategy(other, Map.of(ConnectionStrategy.STRATEGY_PROPERTY, "pooled"));
-        servlet.unbindStrategy(unnamed, Map.of());
-        per = FakeHttp.get("/debug/metrics").call(servlet).json().get("per_strategy");
-        assertEquals(Set.of("mutex", "seda"), MidiServletTest.fields(per));
+    void shouldLeavePerStrategyEmptyWithoutTheStrategyManager() throws Exception {
+        servlet.strategyControl = null;
+        FakeHttp.Result r = FakeHttp.get("/debug/metrics").call(servlet);
+        assertEquals(200, r.status(), r::toString);
+        JsonNode j = r.json();
+        assertEquals("{}", j.get("per_strategy").toString());
+        assertEquals(0, j.get("total_queries").asLong());
+        assertEquals(0, j.get("stalls").asLong());
+        assertEquals(3, j.get("connections").asInt(), "live connections are the mesh's, not the manager's");
     }
 
     @Test
-    void shouldLeaveOutAStrategyWhoseMetricsFail() throws Exception {
-        seda.failWith = new IllegalStateException("bundle stopping");
+    void shouldStillAnswerWhenTheStrategyManagerFails() throws Exception {
+        control.failWith = new IllegalStateException("the strategy manager is stopping");
         FakeHttp.Result r = FakeHttp.get("/debug/metrics").call(servlet);
         assertEquals(200, r.status(), r::toString);
-        assertEquals(Set.of("mutex"), MidiServletTest.fields(r.json().get("per_strategy")));
-        assertEquals(1000, r.json().get("total_queries").asLong());
+        assertEquals("{}", r.json().get("per_strategy").toString());
+        assertEquals(3, r.json().get("connections").asInt());
+    }
+
+    @Test
+    void shouldListAStrategyWithoutConnectionsAndCountConnectionsOfAnUnknownOne() throws Exception {
+        control.metrics.put("pooled", Fakes.metrics("pooled", 2));
+        Fakes.Connection parked = new Fakes.Connection();
+        parked.strategy = "none";
+        mesh.connections.add(parked);
+        JsonNode j = FakeHttp.get("/debug/metrics").call(servlet).json();
+        JsonNode per = j.get("per_strategy");
+        assertEquals(Set.of("mutex", "seda", "pooled"), MidiServletTest.fields(per));
+        assertEquals(20, per.get("pooled").get("total_queries").asLong());
+        assertEquals(9, per.get("pooled").get("stalls").asLong());
+        assertEquals(0, per.get("pooled").get("connections").asInt());
+        assertEquals(4, j.get("connections").asInt(), "a connection waiting for any strategy counts in the total");
+        assertEquals(15, j.get("stalls").asLong());
     }
 
     @Test
@@ -158,7 +173,7 @@ class DebugServletTest {
         JsonNode j = r.json();
         assertEquals(Set.of("node_id", "strategy", "state", "total_queries", "mutex_contentions",
                 "contention_percent", "callbacks_dispatched", "commands_processed", "queue_depth",
-                "query_latency_ns", "errors", "dropped_messages"), MidiServletTest.fields(j));
+                "query_latency_ns", "errors", "dropped_messages", "stalls"), MidiServletTest.fields(j));
         assertEquals(Fakes.PEER_ID.toString(), j.get("node_id").asText());
         assertEquals("mutex", j.get("strategy").asText());
         assertEquals("connected", j.get("state").asText());
@@ -171,6 +186,7 @@ class DebugServletTest {
         assertEquals(10, j.get("queue_depth").asInt());
         assertEquals(12, j.get("errors").asLong());
         assertEquals(13, j.get("dropped_messages").asLong());
+        assertEquals(14, j.get("stalls").asLong());
         JsonNode lat = j.get("query_latency_ns");
         assertEquals(11, lat.get("count").asLong());
         assertEquals(700, lat.get("p50").asLong());

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,8 @@ import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.midimesh.api.DeviceInfo;
@@ -19,12 +22,10 @@ import org.midimesh.api.LocalNode;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.ConnectionContext;
-import org.midimesh.api.connection.ConnectionHandover;
 import org.midimesh.api.connection.ConnectionListener;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionMetrics.LatencySummary;
 import org.midimesh.api.connection.ConnectionState;
-import org.midimesh.api.connection.ConnectionStrategy;
 import org.midimesh.api.connection.Handshake;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.devices.DeviceRegistry;
@@ -38,6 +39,16 @@ import org.midimesh.api.midi.MidiMessage;
 import org.midimesh.api.routing.Route;
 import org.midimesh.api.routing.RouteRequest;
 import org.midimesh.api.routing.RoutingService;
+import org.midimesh.api.strategy.Canary;
+import org.midimesh.api.strategy.PolicyDecision;
+import org.midimesh.api.strategy.PolicyMode;
+import org.midimesh.api.strategy.PolicySettings;
+import org.midimesh.api.strategy.StrategyChange;
+import org.midimesh.api.strategy.StrategyControl;
+import org.midimesh.api.strategy.StrategyReport;
+import org.midimesh.api.strategy.StrategyStatus;
+import org.midimesh.api.strategy.SwapResult;
+import org.midimesh.api.strategy.Verdict;
 import org.midimesh.api.transport.DataFrame;
 import org.midimesh.api.transport.TransportStats;
 
@@ -96,8 +107,8 @@ final class Fakes {
         }
 
         @Override
-        public String defaultStrategy() {
-            return "mutex";
+        public Optional<String> strategyOption() {
+            return Optional.empty();
         }
 
         @Override
@@ -294,7 +305,7 @@ final class Fakes {
         ConnectionState state = ConnectionState.CONNECTING;
         long sinceHeartbeat = Long.MAX_VALUE;
         String strategy = "mutex";
-        ConnectionMetrics metrics = new ConnectionMetrics("fake", 0, 0, 0, 0, 0, LatencySummary.EMPTY, 0, 0);
+        ConnectionMetrics metrics = new ConnectionMetrics("fake", 0, 0, 0, 0, 0, LatencySummary.EMPTY, 0, 0, 0);
 
         static Connection connectedPeer() {
             Connection c = new Connection();
@@ -381,68 +392,141 @@ final class Fakes {
         }
 
         @Override
-        public ConnectionHandover beginHandover() {
-            throw new UnsupportedOperationException("not needed by these tests");
-        }
-
-        @Override
-        public void completeHandover(NetworkConnection successor) {
-            throw new UnsupportedOperationException("not needed by these tests");
-        }
-
-        @Override
         public void close() {
-        }
-    }
-
-    /** A connection strategy that makes nothing and answers fixed metrics (or throws {@link #failWith}). */
-    static final class Strategy implements ConnectionStrategy {
-        final String name;
-        ConnectionMetrics metrics;
-        RuntimeException failWith;
-
-        Strategy(String name, ConnectionMetrics metrics) {
-            this.name = name;
-            this.metrics = metrics;
-        }
-
-        /** Fixed counters derived from {@code base}, so each field has its own value. */
-        static Strategy withCounts(String name, long base) {
-            return new Strategy(name, Fakes.metrics(name, base));
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public NetworkConnection create(ConnectionContext context) {
-            throw new UnsupportedOperationException("not needed by these tests");
-        }
-
-        @Override
-        public NetworkConnection adopt(ConnectionHandover handover) {
-            throw new UnsupportedOperationException("not needed by these tests");
-        }
-
-        @Override
-        public ConnectionMetrics metrics() {
-            if (failWith != null) {
-                throw failWith;
-            }
-            return metrics;
         }
     }
 
     /**
      * Metrics with distinct values: queries 10*base, contentions base, callbacks base+1, commands base+2, queue
      * depth base+3, latency (count base+4, p50 100*base, p99 200*base, p999 300*base, max 400*base), errors base+5,
-     * dropped base+6.
+     * dropped base+6, stalls base+7.
      */
     static ConnectionMetrics metrics(String strategy, long base) {
         return new ConnectionMetrics(strategy, 10 * base, base, base + 1, base + 2, (int) base + 3,
-                new LatencySummary(base + 4, 100 * base, 200 * base, 300 * base, 400 * base), base + 5, base + 6);
+                new LatencySummary(base + 4, 100 * base, 200 * base, 300 * base, 400 * base), base + 5, base + 6,
+                base + 7);
+    }
+
+    /**
+     * The strategy manager in memory: settings that {@link #change}, {@link #pin}, {@link #unpin} and
+     * {@link #rollback} apply as the real one would, refusals as {@link StrategyControl} documents them, fixed answers
+     * for the rest, and every call recorded. {@link #failWith}, when set, is thrown by every call instead.
+     */
+    static final class Control implements StrategyControl {
+        final List<String> available = new ArrayList<>(List.of("mutex", "seda"));
+        String defaultStrategy = "mutex";
+        Canary canary = Canary.NONE;
+        final Map<NodeId, String> pins = new LinkedHashMap<>();
+        final Map<String, Integer> connections = new LinkedHashMap<>(Map.of("seda", 1, "mutex", 2));
+        PolicySettings policy = new PolicySettings(PolicyMode.MANUAL, 60_000, 300_000, 20.0, 50.0, 5, 10, 3, 1000,
+                "seda");
+        Optional<String> degraded = Optional.empty();
+        /** Peers with a live connection: pin needs one, unpin one or a pin. */
+        final Set<NodeId> connected = new HashSet<>(Set.of(PEER_ID));
+        StrategyReport report = new StrategyReport(Instant.parse("2025-01-02T03:04:05.678Z"), 60_000,
+                List.of(new StrategyReport.Figures("mutex", "default", 2, 5000, 120, 900, 4000, 12.5, 1, 2, 3),
+                        new StrategyReport.Figures("seda", "canary", 1, 800, 80, 300, 1000, 0.0, 0, 0, 0)),
+                new Verdict(Verdict.Action.PROMOTE, "mutex contention 12.5% above 10% over the window",
+                        Map.of("default_contention_percent", 12.5, "canary_p99_ns", 300.0)));
+        List<PolicyDecision> decisions = List.of(
+                new PolicyDecision(Instant.parse("2025-01-02T03:05:00Z"), "operator",
+                        new Verdict(Verdict.Action.ROLLBACK, "asked for by an operator", Map.of()), true,
+                        "canary seda 5% -> 0%"),
+                new PolicyDecision(Instant.parse("2025-01-02T03:00:00Z"), "policy",
+                        new Verdict(Verdict.Action.KEEP, "too few queries", Map.of("queries", 12.0)), false, ""));
+        SortedMap<String, ConnectionMetrics> metrics = new TreeMap<>();
+        SwapResult result = new SwapResult(2, 15, List.of());
+        RuntimeException failWith;
+        final List<StrategyChange> changes = new ArrayList<>();
+        /** "pin PEER seda", "unpin PEER". */
+        final List<String> pinCalls = new ArrayList<>();
+        final List<String> rollbacks = new ArrayList<>();
+
+        private void fail() {
+            if (failWith != null) {
+                throw failWith;
+            }
+        }
+
+        private void requireAvailable(String field, String name) {
+            if (!available.contains(name)) {
+                throw new IllegalArgumentException(field + ": no strategy named " + name + " is available");
+            }
+        }
+
+        @Override
+        public NetworkConnection open(ConnectionContext context) {
+            throw new UnsupportedOperationException("not needed by these tests");
+        }
+
+        @Override
+        public StrategyStatus status() {
+            fail();
+            return new StrategyStatus(defaultStrategy, canary, available, connections, pins, policy, degraded);
+        }
+
+        @Override
+        public SwapResult change(StrategyChange change) {
+            fail();
+            change.defaultStrategy().ifPresent(d -> requireAvailable("default", d));
+            change.canary().filter(Canary::active).ifPresent(c -> requireAvailable("canary.strategy", c.strategy()));
+            changes.add(change);
+            change.defaultStrategy().ifPresent(d -> defaultStrategy = d);
+            change.canary().ifPresent(c -> canary = c);
+            return result;
+        }
+
+        @Override
+        public SwapResult pin(NodeId peer, String strategy) {
+            fail();
+            if (!connected.contains(peer)) {
+                throw new NoSuchElementException("no connection to node " + peer);
+            }
+            if (!available.contains(strategy)) {
+                // without the field name, as another implementation might say it
+                throw new IllegalArgumentException("no strategy named " + strategy + " is available");
+            }
+            pinCalls.add("pin " + peer + " " + strategy);
+            pins.put(peer, strategy);
+            return result;
+        }
+
+        @Override
+        public SwapResult unpin(NodeId peer) {
+            fail();
+            if (!pins.containsKey(peer) && !connected.contains(peer)) {
+                throw new NoSuchElementException("node " + peer + " has neither a pin nor a connection");
+            }
+            pinCalls.add("unpin " + peer);
+            pins.remove(peer);
+            return result;
+        }
+
+        @Override
+        public SwapResult rollback(String reason) {
+            fail();
+            rollbacks.add(reason);
+            canary = Canary.NONE;
+            return result;
+        }
+
+        @Override
+        public StrategyReport report() {
+            fail();
+            return report;
+        }
+
+        @Override
+        public List<PolicyDecision> decisions() {
+            fail();
+            return decisions;
+        }
+
+        @Override
+        public SortedMap<String, ConnectionMetrics> metricsByStrategy() {
+            fail();
+            return new TreeMap<>(metrics);
+        }
     }
 
     static final class FakeMesh implements Mesh {

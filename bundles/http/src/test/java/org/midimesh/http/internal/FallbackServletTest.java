@@ -29,6 +29,10 @@ class FallbackServletTest {
         assertEquals(503, FakeHttp.get("/debug/metrics").call(servlet).status());
         assertEquals(503, FakeHttp.get("/debug/connection/" + Fakes.PEER_ID + "/metrics").call(servlet).status());
         assertEquals(503, FakeHttp.get("/metrics").call(servlet).status());
+        assertEquals(503, FakeHttp.get("/strategy").call(servlet).status());
+        assertEquals(503, FakeHttp.put("/strategy", "{}").call(servlet).status());
+        assertEquals(503, FakeHttp.get("/strategy/report").call(servlet).status());
+        assertEquals(503, FakeHttp.method("POST", "/strategy/rollback").call(servlet).status());
     }
 
     @Test
@@ -38,5 +42,6 @@ class FallbackServletTest {
         assertEquals(404, FakeHttp.get("/metrics/x").call(servlet).status());
         assertEquals(404, FakeHttp.get("/metricsx").call(servlet).status());
         assertEquals(404, FakeHttp.get("/debugging").call(servlet).status());
+        assertEquals(404, FakeHttp.get("/strategyx").call(servlet).status());
     }
 }

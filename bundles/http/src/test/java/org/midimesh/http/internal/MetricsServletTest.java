@@ -14,9 +14,6 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.midimesh.api.connection.ConnectionMetrics;
-import org.midimesh.api.connection.ConnectionMetrics.LatencySummary;
-import org.midimesh.api.connection.ConnectionStrategy;
 import org.midimesh.api.routing.Route;
 import org.midimesh.api.routing.RouteEndpoint;
 
@@ -28,6 +25,7 @@ class MetricsServletTest {
 
     private Fakes.Node node;
     private Fakes.FakeMesh mesh;
+    private Fakes.Control control;
     private MetricsServlet servlet;
 
     @BeforeEach
@@ -40,12 +38,9 @@ class MetricsServletTest {
         servlet.mesh = mesh;
         servlet.transport = new Fakes.Transport();
         servlet.routing = new Fakes.Routing().add(route("r1", true)).add(route("r2", false)).add(route("r3", true));
-        servlet.bindStrategy(new Fakes.Strategy("mutex", new ConnectionMetrics("mutex", 1000, 100, 40, 0, 0,
-                new LatencySummary(500, 120, 900, 4000, 8000), 3, 2)),
-                Map.of(ConnectionStrategy.STRATEGY_PROPERTY, "mutex"));
-        servlet.bindStrategy(new Fakes.Strategy("seda", new ConnectionMetrics("seda", 3000, 0, 60, 75, 5,
-                new LatencySummary(700, 80, 300, 1000, 2500), 1, 4)),
-                Map.of(ConnectionStrategy.STRATEGY_PROPERTY, "seda"));
+        control = new Fakes.Control();
+        DebugServletTest.strategyTotals(control);
+        servlet.strategyControl = control;
     }
 
     private static Route route(String id, boolean enabled) {
@@ -74,6 +69,7 @@ class MetricsServletTest {
                 "midimesh_connection_contention_percent", "midimesh_connection_callbacks_dispatched_total",
                 "midimesh_connection_commands_processed_total", "midimesh_connection_queue_depth",
                 "midimesh_connection_errors_total", "midimesh_connection_dropped_messages_total",
+                "midimesh_connection_stalls_total", "midimesh_peer_connection_stalls_total",
                 "midimesh_connection_query_latency_ns", "midimesh_connection_query_latency_max_ns",
                 "midimesh_connections", "midimesh_peer_connection_state", "midimesh_peer_connection_queries_total",
                 "midimesh_peer_connection_mutex_contentions_total", "midimesh_peer_connection_contention_percent",
@@ -105,6 +101,10 @@ class MetricsServletTest {
         assertEquals(5, f.get("midimesh_connection_queue_depth").value("strategy", "seda"));
         assertEquals(3, f.get("midimesh_connection_errors_total").value("strategy", "mutex"));
         assertEquals(4, f.get("midimesh_connection_dropped_messages_total").value("strategy", "seda"));
+        assertEquals(5, f.get("midimesh_connection_stalls_total").value("strategy", "mutex"));
+        assertEquals(1, f.get("midimesh_connection_stalls_total").value("strategy", "seda"));
+        assertEquals("counter", f.get("midimesh_connection_stalls_total").type());
+        assertTrue(f.get("midimesh_connection_stalls_total").help().startsWith("Times a connection could not go on"));
         PrometheusFormat.Family lat = f.get("midimesh_connection_query_latency_ns");
         assertEquals("summary", lat.type());
         assertEquals(120, lat.value("strategy", "mutex", "quantile", "0.5"));
@@ -138,6 +138,10 @@ class MetricsServletTest {
         assertEquals(10, f.get("midimesh_peer_connection_queue_depth").value("peer", BETA, "strategy", "mutex"));
         assertEquals(13, f.get("midimesh_peer_connection_dropped_messages_total")
                 .value("peer", BETA, "strategy", "mutex"));
+        PrometheusFormat.Family stalls = f.get("midimesh_peer_connection_stalls_total");
+        assertEquals("counter", stalls.type());
+        assertEquals(14, stalls.value("peer", BETA, "strategy", "mutex"));
+        assertEquals(0, stalls.value("peer", GAMMA, "strategy", "seda"));
         assertEquals(10.0, f.get("midimesh_peer_connection_contention_percent")
                 .value("peer", BETA, "strategy", "mutex"));
         PrometheusFormat.Family lat = f.get("midimesh_peer_connection_query_latency_ns");
@@ -191,6 +195,27 @@ class MetricsServletTest {
         assertEquals(node.name, f.get("midimesh_node_info").samples().get(0).labels().get("name"));
         assertEquals(1_700_000_000.25, f.get("midimesh_node_start_time_seconds").value());
         assertEquals(1, f.get("midimesh_service_up").value("service", "mesh"));
+        assertEquals(1, f.get("midimesh_service_up").value("service", "strategy"));
+    }
+
+    @Test
+    void shouldLeaveStrategyTotalsOutWithoutTheStrategyManager() throws Exception {
+        servlet.strategyControl = null;
+        Map<String, PrometheusFormat.Family> f = scrape();
+        assertEquals(0, f.get("midimesh_service_up").value("service", "strategy"));
+        assertEquals(1, f.get("midimesh_service_up").value("service", "mesh"));
+        assertEquals(0, f.get("midimesh_connection_queries_total").samples().size());
+        assertEquals(0, f.get("midimesh_connection_stalls_total").samples().size());
+        // the live connections still show, under the strategy each runs
+        PrometheusFormat.Family c = f.get("midimesh_connections");
+        assertEquals(8, c.samples().size());
+        assertEquals(1, c.value("strategy", "seda", "state", "connected"));
+        assertEquals(14, f.get("midimesh_peer_connection_stalls_total").value("peer", BETA, "strategy", "mutex"));
+
+        control.failWith = new IllegalStateException("the strategy manager is stopping");
+        servlet.strategyControl = control;
+        f = scrape();
+        assertEquals(0, f.get("midimesh_connection_queries_total").samples().size(), "a failing manager: left out");
     }
 
     @Test

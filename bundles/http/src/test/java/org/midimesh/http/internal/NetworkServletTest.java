@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.midimesh.api.DeviceType;
 import org.midimesh.api.connection.Handshake;
@@ -31,6 +32,7 @@ class NetworkServletTest {
     private Fakes.Node node;
     private Fakes.FakeMesh mesh;
     private NetworkServlet servlet;
+    private Fakes.Control control;
 
     @BeforeEach
     void setUp() {
@@ -38,6 +40,12 @@ class NetworkServletTest {
         mesh = Fakes.FakeMesh.standard(node);
         servlet = new NetworkServlet(node, mesh, Fakes.Registry.standard(), new Fakes.Transport());
         servlet.routing = new Fakes.Routing();
+        control = new Fakes.Control();
+        servlet.strategyControl = control;
+    }
+
+    private static String strategyPath(Object uuid) {
+        return "/network/connections/" + uuid + "/strategy";
     }
 
     @Test
@@ -218,8 +226,117 @@ class NetworkServletTest {
     }
 
     @Test
+    void shouldPinAConnectionToAStrategy() throws Exception {
+        FakeHttp.Result r = FakeHttp.put(strategyPath(Fakes.PEER_ID), "{\"strategy\": \"seda\"}").call(servlet);
+        assertEquals(200, r.status(), r::toString);
+        assertEquals("{\"migrated\":2,\"took_ms\":15,\"failures\":[]}", r.json().toString());
+        assertEquals(List.of("pin " + Fakes.PEER_ID + " seda"), control.pinCalls);
+        r = FakeHttp.put(strategyPath(Fakes.PEER_ID.toString().replace("-", "").toUpperCase()),
+                "{\"strategy\": \"mutex\"}").call(servlet);
+        assertEquals(200, r.status(), "32 hex digits are accepted: " + r);
+        assertEquals("mutex", control.pins.get(Fakes.PEER_ID));
+    }
+
+    @Test
+    void shouldUnpinWithNullOrDelete() throws Exception {
+        control.pins.put(Fakes.PEER_ID, "seda");
+        FakeHttp.Result r = FakeHttp.put(strategyPath(Fakes.PEER_ID), "{\"strategy\": null}").call(servlet);
+        assertEquals(200, r.status(), r::toString);
+        assertEquals("{\"migrated\":2,\"took_ms\":15,\"failures\":[]}", r.json().toString());
+        r = FakeHttp.delete(strategyPath(Fakes.PEER_ID.toString().replace("-", ""))).call(servlet);
+        assertEquals(200, r.status(), r::toString);
+        assertEquals(List.of("unpin " + Fakes.PEER_ID, "unpin " + Fakes.PEER_ID), control.pinCalls);
+        assertTrue(control.pins.isEmpty());
+    }
+
+    @Test
+    void shouldAnswer404ForAPeerWithoutConnection() throws Exception {
+        String other = "33333333-3333-3333-3333-333333333333";
+        FakeHttp.Result r = FakeHttp.put(strategyPath(other), "{\"strategy\": \"seda\"}").call(servlet);
+        assertEquals(404, r.status(), r::toString);
+        assertEquals("no connection to node " + other, r.json().get("error").asText());
+        r = FakeHttp.delete(strategyPath(other)).call(servlet);
+        assertEquals(404, r.status(), r::toString);
+        assertTrue(r.error().contains("neither a pin nor a connection"), r::toString);
+        assertEquals(404, FakeHttp.put(strategyPath(other), "{\"strategy\": null}").call(servlet).status());
+        assertTrue(control.pinCalls.isEmpty());
+    }
+
+    @Test
+    void shouldRejectAnUnknownStrategyNamingTheField() throws Exception {
+        FakeHttp.Result r = FakeHttp.put(strategyPath(Fakes.PEER_ID), "{\"strategy\": \"pool\"}").call(servlet);
+        assertEquals(400, r.status(), r::toString);
+        assertEquals("strategy: no strategy named pool is available", r.json().get("error").asText());
+        assertTrue(control.pins.isEmpty());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{}                                    | strategy is missing (a strategy name, or null to remove the pin)",
+        "{\"strategy\": 5}                     | strategy: expected a string",
+        "{\"strategy\": {\"name\": \"seda\"}} | strategy: expected a string",
+        "{\"strategy\": \"seda\", \"now\": true} | now: unknown field (allowed: strategy)",
+        "[\"seda\"]                            | request body must be a JSON object",
+    })
+    void shouldNameTheFieldOfAnInvalidPin(String body, String message) throws Exception {
+        FakeHttp.Result r = FakeHttp.put(strategyPath(Fakes.PEER_ID), body).call(servlet);
+        assertEquals(400, r.status(), r::toString);
+        assertEquals(message, r.json().get("error").asText());
+        assertTrue(control.pinCalls.isEmpty());
+    }
+
+    @Test
+    void shouldRejectMalformedPinRequests() throws Exception {
+        FakeHttp.Result r = FakeHttp.put(strategyPath(Fakes.PEER_ID), "{\"strategy\": ").call(servlet);
+        assertEquals(400, r.status(), r::toString);
+        assertTrue(r.error().startsWith("malformed json"), r::toString);
+        r = FakeHttp.put(strategyPath(Fakes.PEER_ID), "").call(servlet);
+        assertEquals(400, r.status(), r::toString);
+        for (String uuid : List.of("local", "not-a-uuid", "2222222222222222222222222222222")) {
+            r = FakeHttp.put(strategyPath(uuid), "{\"strategy\": \"seda\"}").call(servlet);
+            assertEquals(400, r.status(), r::toString);
+            assertTrue(r.error().startsWith("uuid must be a node id"), r::toString);
+            assertEquals(400, FakeHttp.delete(strategyPath(uuid)).call(servlet).status());
+        }
+        r = FakeHttp.put(strategyPath(Fakes.PEER_ID), "{\"strategy\": \"seda\"}").header("Content-Type", "text/plain")
+                .call(servlet);
+        assertEquals(415, r.status(), r::toString);
+        assertTrue(control.pinCalls.isEmpty());
+    }
+
+    @Test
+    void shouldGuardPinning() throws Exception {
+        assertEquals(403, FakeHttp.put(strategyPath(Fakes.PEER_ID), "{\"strategy\": \"seda\"}").remote("10.0.0.9")
+                .call(servlet).status());
+        assertEquals(403, FakeHttp.delete(strategyPath(Fakes.PEER_ID)).remote("10.0.0.9").call(servlet).status());
+        node.token = Optional.of("s3cret");
+        assertEquals(401, FakeHttp.delete(strategyPath(Fakes.PEER_ID)).call(servlet).status());
+        assertTrue(control.pinCalls.isEmpty());
+        assertEquals(200, FakeHttp.delete(strategyPath(Fakes.PEER_ID)).bearer("s3cret").remote("10.0.0.9")
+                .call(servlet).status());
+    }
+
+    @Test
+    void shouldAnswer503ForPinningOnlyWithoutTheStrategyManager() throws Exception {
+        servlet.strategyControl = null;
+        FakeHttp.Result r = FakeHttp.put(strategyPath(Fakes.PEER_ID), "{\"strategy\": \"seda\"}").call(servlet);
+        assertEquals(503, r.status(), r::toString);
+        assertTrue(r.error().startsWith("not ready: the strategy manager"), r::toString);
+        assertEquals(503, FakeHttp.delete(strategyPath(Fakes.PEER_ID)).call(servlet).status());
+        assertEquals(200, FakeHttp.get("/network/mesh").call(servlet).status());
+        assertEquals(200, FakeHttp.get("/network/peers").call(servlet).status());
+        assertEquals(200, FakeHttp.get("/network/stats").call(servlet).status());
+        assertEquals(200, FakeHttp.post("/network/handshake", HANDSHAKE).call(servlet).status());
+    }
+
+    @Test
     void shouldAnswer404And405() throws Exception {
         assertEquals(404, FakeHttp.get("/network/connections").call(servlet).status());
+        assertEquals(404, FakeHttp.get("/network/connections/" + Fakes.PEER_ID).call(servlet).status());
+        FakeHttp.Result s = FakeHttp.get(strategyPath(Fakes.PEER_ID)).call(servlet);
+        assertEquals(405, s.status());
+        assertEquals("PUT, DELETE, OPTIONS", s.header("Allow"));
+        assertEquals(405, FakeHttp.post(strategyPath(Fakes.PEER_ID), "{}").call(servlet).status());
         FakeHttp.Result r = FakeHttp.get("/network/handshake").call(servlet);
         assertEquals(405, r.status());
         assertEquals("POST, OPTIONS", r.header("Allow"));

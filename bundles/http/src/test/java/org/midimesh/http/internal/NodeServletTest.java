@@ -1,8 +1,11 @@
 package org.midimesh.http.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -15,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 class NodeServletTest {
 
     private NodeServlet servlet;
+    private Fakes.Control control;
 
     @BeforeEach
     void setUp() {
@@ -25,6 +29,8 @@ class NodeServletTest {
         servlet.mesh = Fakes.FakeMesh.standard(node);
         servlet.routing = new Fakes.Routing();
         servlet.transport = new Fakes.Transport();
+        control = new Fakes.Control();
+        servlet.strategyControl = control;
     }
 
     @Test
@@ -33,7 +39,48 @@ class NodeServletTest {
         assertEquals(200, r.status());
         assertEquals("up", r.json().get("status").asText());
         assertEquals("{\"local_node\":\"up\",\"device_registry\":\"up\",\"mesh\":\"up\",\"routing\":\"up\","
-                + "\"transport\":\"up\"}", r.json().get("checks").toString());
+                + "\"transport\":\"up\",\"strategy\":\"up\"}", r.json().get("checks").toString());
+        assertEquals(Set.of("status", "checks"), MidiServletTest.fields(r.json()), "no reason while up");
+    }
+
+    @Test
+    void shouldBeDegradedWithTheReasonWhileTheStrategyManagerCannotRunAsConfigured() throws Exception {
+        control.degraded = Optional.of("no connection strategy is available: connections keep their peers but send "
+                + "nothing until one is installed");
+        FakeHttp.Result r = FakeHttp.get("/health").call(servlet);
+        assertEquals(200, r.status(), r::toString);
+        JsonNode j = r.json();
+        assertEquals(Set.of("status", "checks", "reason"), MidiServletTest.fields(j));
+        assertEquals("degraded", j.get("status").asText());
+        assertEquals("degraded", j.get("checks").get("strategy").asText());
+        assertEquals("up", j.get("checks").get("mesh").asText());
+        assertEquals(control.degraded.get(), j.get("reason").asText());
+    }
+
+    @Test
+    void shouldBeDownWithoutTheStrategyManager() throws Exception {
+        servlet.strategyControl = null;
+        FakeHttp.Result r = FakeHttp.get("/health").call(servlet);
+        assertEquals(503, r.status(), r::toString);
+        assertEquals("down", r.json().get("status").asText());
+        assertEquals("down", r.json().get("checks").get("strategy").asText());
+        assertFalse(r.json().has("reason"));
+        control.failWith = new IllegalStateException("stopping");
+        servlet.strategyControl = control;
+        r = FakeHttp.get("/health").call(servlet);
+        assertEquals(503, r.status(), "a manager that fails is as good as gone, never a 500");
+        assertEquals("down", r.json().get("checks").get("strategy").asText());
+    }
+
+    @Test
+    void shouldBeDownRatherThanDegradedWhenAServiceIsMissingToo() throws Exception {
+        control.degraded = Optional.of("canary strategy seda is not available; its share runs mutex");
+        servlet.routing = null;
+        FakeHttp.Result r = FakeHttp.get("/health").call(servlet);
+        assertEquals(503, r.status(), r::toString);
+        assertEquals("down", r.json().get("status").asText());
+        assertEquals("degraded", r.json().get("checks").get("strategy").asText());
+        assertEquals(control.degraded.get(), r.json().get("reason").asText());
     }
 
     @Test
@@ -67,6 +114,16 @@ class NodeServletTest {
         assertEquals(5, j.get("total_devices").asInt());
         assertEquals("mutex", j.get("strategy").asText());
         assertEquals(11, j.size());
+    }
+
+    @Test
+    void shouldShowTheStrategyManagersDefaultOrNullWithoutIt() throws Exception {
+        control.defaultStrategy = "seda";
+        assertEquals("seda", FakeHttp.get("/node/info").call(servlet).json().get("strategy").asText());
+        servlet.strategyControl = null;
+        FakeHttp.Result r = FakeHttp.get("/node/info").call(servlet);
+        assertEquals(200, r.status(), r::toString);
+        assertTrue(r.json().get("strategy").isNull());
     }
 
     @Test

@@ -1,12 +1,14 @@
 package org.midimesh.http.internal;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -14,7 +16,10 @@ import java.util.regex.Pattern;
  * independent of {@link PrometheusText}: it parses every line back and fails with the line number on anything invalid
  * (bad names, bad escapes, a family's HELP/TYPE twice or after its samples, interleaved families, a counter without
  * {@code _total}, a summary sample without {@code quantile}, the same series twice, a value Go's ParseFloat would not
- * read, a timestamp, a missing final line feed).
+ * read, a timestamp, a missing final line feed). It also holds the exposition to two rules of good practice that the
+ * format leaves open: every sample of a family carries the same label names (besides a summary's {@code quantile}),
+ * so a series is never missing its {@code strategy} or {@code peer}; and counters and a summary's {@code _count} are
+ * whole numbers, never negative.
  */
 final class PrometheusFormat {
 
@@ -58,6 +63,7 @@ final class PrometheusFormat {
         String[] lines = text.substring(0, text.length() - 1).split("\n", -1);
         Map<String, Family> families = new LinkedHashMap<>();
         Set<String> seriesSeen = new HashSet<>();
+        Map<String, Set<String>> labelNames = new HashMap<>();
         Family current = null;
         String pendingHelp = null;
         String pendingHelpName = null;
@@ -129,6 +135,16 @@ final class PrometheusFormat {
                 }
                 if (current.type.equals("counter") && !(s.value >= 0)) {
                     throw new AssertionError("negative counter value");
+                }
+                if ((current.type.equals("counter") || s.name.equals(current.name + "_count"))
+                        && !(s.value >= 0 && s.value == Math.rint(s.value))) {
+                    throw new AssertionError("a count must be a whole number >= 0, not " + s.value);
+                }
+                Set<String> names = new TreeSet<>(s.labels.keySet());
+                names.remove("quantile");
+                Set<String> first = labelNames.putIfAbsent(current.name, names);
+                if (first != null && !first.equals(names)) {
+                    throw new AssertionError("labels " + names + " differ from the family's first sample " + first);
                 }
                 if (!seriesSeen.add(s.name + new TreeMap<>(s.labels))) {
                     throw new AssertionError("series written twice");

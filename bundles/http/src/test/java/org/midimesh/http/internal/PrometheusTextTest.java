@@ -151,6 +151,25 @@ class PrometheusTextTest {
     }
 
     @Test
+    void shouldReadACounterPerStrategyAndPerPeerAsTheMetricsServletWritesThem() {
+        // issue 6 added stalls: one family of node totals per strategy, one per peer, never mixed in one family
+        PrometheusText p = new PrometheusText()
+                .family("midimesh_connection_stalls_total", PrometheusText.Type.COUNTER, "Stalls, per strategy")
+                .sample(5, "strategy", "mutex").sample(0, "strategy", "seda")
+                .family("midimesh_peer_connection_stalls_total", PrometheusText.Type.COUNTER, "Stalls, per peer")
+                .sample(2, "peer", "22222222-2222-2222-2222-222222222222", "strategy", "mutex");
+        Map<String, PrometheusFormat.Family> f = PrometheusFormat.parse(p.toString());
+        assertEquals(5, f.get("midimesh_connection_stalls_total").value("strategy", "mutex"));
+        assertEquals(2, f.get("midimesh_peer_connection_stalls_total").value("peer",
+                "22222222-2222-2222-2222-222222222222", "strategy", "mutex"));
+        // a peer sample in the per-strategy family would make sum() count it twice: the reader refuses it
+        PrometheusText mixed = new PrometheusText()
+                .family("midimesh_connection_stalls_total", PrometheusText.Type.COUNTER, "Stalls")
+                .sample(5, "strategy", "mutex").sample(2, "peer", "p", "strategy", "mutex");
+        assertThrows(AssertionError.class, () -> PrometheusFormat.parse(mixed.toString()));
+    }
+
+    @Test
     void shouldCatchInvalidTextInTheTestReader() {
         // the reader the servlet tests rely on must itself reject what is invalid
         String[] invalid = {
@@ -165,6 +184,12 @@ class PrometheusTextTest {
             "# HELP demo x\n# TYPE demo gauge\ndemo 1 123\n",
             "# HELP demo x\n# TYPE demo gauge\ndemo Infinity\n",
             "# HELP demo x\n# TYPE demo summary\ndemo 1\n",
+            "# HELP demo_total x\n# TYPE demo_total counter\ndemo_total -1\n",
+            "# HELP demo_total x\n# TYPE demo_total counter\ndemo_total NaN\n",
+            "# HELP demo_total x\n# TYPE demo_total counter\ndemo_total 1.5\n",
+            "# HELP demo x\n# TYPE demo summary\ndemo{quantile=\"0.5\"} 1\ndemo_count 2.5\n",
+            "# HELP demo_total x\n# TYPE demo_total counter\ndemo_total{strategy=\"mutex\"} 1\ndemo_total 2\n",
+            "# HELP demo x\n# TYPE demo summary\ndemo{peer=\"a\",quantile=\"0.5\"} 1\ndemo_count 1\n",
         };
         for (String text : invalid) {
             assertThrows(AssertionError.class, () -> PrometheusFormat.parse(text), text);

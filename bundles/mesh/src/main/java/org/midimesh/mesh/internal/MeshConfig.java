@@ -27,8 +27,4 @@ public @interface MeshConfig {
     @AttributeDefinition(name = "Device announce delay (ms)",
             description = "Local device changes are sent to peers this long after the last change")
     long announce_delay_ms() default 200;
-
-    @AttributeDefinition(name = "Default strategy grace (ms)",
-            description = "How long dials wait for the default strategy to bind before using another one")
-    long strategy_grace_ms() default 2000;
 }

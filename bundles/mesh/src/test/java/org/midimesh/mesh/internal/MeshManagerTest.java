@@ -1,153 +1,67 @@
 package org.midimesh.mesh.internal;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.midimesh.mesh.internal.Fixtures.LOCAL;
+import static org.midimesh.mesh.internal.Fixtures.PEER;
+import static org.midimesh.mesh.internal.Fixtures.peerHandshake;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collection;
+import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Function;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.midimesh.api.DeviceInfo;
-import org.midimesh.api.DeviceType;
 import org.midimesh.api.LocalNode;
-import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
-import org.midimesh.api.connection.ConnectionContext;
-import org.midimesh.api.connection.ConnectionListener;
-import org.midimesh.api.connection.ConnectionPool;
 import org.midimesh.api.connection.ConnectionState;
-import org.midimesh.api.connection.ConnectionStrategy;
 import org.midimesh.api.connection.Handshake;
 import org.midimesh.api.connection.NetworkConnection;
-import org.midimesh.api.connection.PeerLink;
-import org.midimesh.api.devices.DeviceRegistry;
-import org.midimesh.api.devices.LocalDevice;
-import org.midimesh.api.driver.MidiPort;
-import org.midimesh.api.midi.MidiMessage;
+import org.midimesh.api.mesh.Mesh.PeerSource;
 import org.midimesh.api.test.Configs;
 import org.midimesh.api.test.TestLocalNode;
-import org.midimesh.api.transport.DataFrame;
+import org.midimesh.api.test.contract.InMemoryConnectionPool;
+import org.midimesh.api.test.contract.RecordingPeerLink;
 
+/** The mesh as a whole, wired to a fake StrategyControl, an in-memory pool and a recording link. */
 @Timeout(10)
 class MeshManagerTest {
 
-    static final NodeId LOCAL = NodeId.parse("550e8400-e29b-41d4-a716-446655440000");
-    static final NodeId PEER = NodeId.parse("660f9511-f39c-52e5-b827-557766551111");
+    static final Duration WAIT = Duration.ofSeconds(5);
 
-    final List<String> linkCalls = new CopyOnWriteArrayList<>();
-    final Map<NodeId, NetworkConnection> poolMap = new ConcurrentHashMap<>();
-    final List<FakeConnection> created = new CopyOnWriteArrayList<>();
-    ConnectionStrategy fake;
-    ConnectionPool pool;
-    PeerLink link;
-    DeviceRegistry devices;
+    final InMemoryConnectionPool pool = new InMemoryConnectionPool();
+    RecordingPeerLink link = new RecordingPeerLink();
+    FakeStrategyControl strategies = new FakeStrategyControl();
     MeshManager mesh;
-
-    /** A connection that only records: enough to see what the mesh asks of it. */
-    static final class FakeConnection implements org.midimesh.api.test.FakeConnectionDefaults {
-        final ConnectionContext context;
-        volatile ConnectionState state = ConnectionState.DISCONNECTED;
-        volatile Handshake peer;
-        volatile boolean closed;
-        final List<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
-
-        FakeConnection(ConnectionContext context) {
-            this.context = context;
-        }
-
-        @Override public String strategy() { return "fake"; }
-        @Override public void connect() { state = ConnectionState.CONNECTING; }
-        @Override public void disconnect() { state = ConnectionState.DISCONNECTED; }
-        @Override public void handshakeCompleted(Handshake p) { peer = p; state = ConnectionState.CONNECTED; }
-        @Override public void goodbyeReceived() { state = ConnectionState.DISCONNECTED; }
-        @Override public ConnectionState getState() { return state; }
-        @Override public Optional<NodeId> getRemoteId() { return getRemoteNode().map(NodeInfo::id); }
-        @Override public Optional<NodeInfo> getRemoteNode() { return Optional.ofNullable(peer).map(Handshake::node); }
-        @Override public List<DeviceInfo> getRemoteDevices() { return peer == null ? List.of() : peer.devices(); }
-        @Override public long getTimeSinceLastHeartbeat() { return 0; }
-        @Override public void notifyHeartbeat() { }
-        @Override public void checkHeartbeat() { }
-        @Override public boolean send(DataFrame frame) { return state == ConnectionState.CONNECTED; }
-        @Override public void addListener(ConnectionListener l) { listeners.add(l); }
-        @Override public void removeListener(ConnectionListener l) { listeners.remove(l); }
-        @Override public void close() { closed = true; state = ConnectionState.DISCONNECTED; }
-
-    }
 
     @BeforeEach
     void setUp() {
-        LocalNode local = TestLocalNode.of(LOCAL, "local", Path.of("target"));
-        pool = new ConnectionPool() {
-            @Override public boolean add(NodeId p, NetworkConnection c) { return poolMap.putIfAbsent(p, c) == null; }
-            @Override public Optional<NetworkConnection> get(NodeId p) { return Optional.ofNullable(poolMap.get(p)); }
-            @Override public boolean remove(NodeId p) {
-                NetworkConnection c = poolMap.remove(p);
-                if (c != null) {
-                    c.close();
-                }
-                return c != null;
-            }
-            @Override public Collection<NetworkConnection> all() { return List.copyOf(poolMap.values()); }
-            @Override public int size() { return poolMap.size(); }
-            @Override public <T> T withAllConnections(Function<Collection<NetworkConnection>, T> f) {
-                return f.apply(all());
-            }
-        };
-        link = new PeerLink() {
-            @Override public void sendData(NodeInfo p, DataFrame f) { linkCalls.add("data " + p.id()); }
-            @Override public void sendHeartbeat(NodeInfo p) { linkCalls.add("heartbeat " + p.id()); }
-            @Override public void sendGoodbye(NodeInfo p) { linkCalls.add("goodbye " + p.id()); }
-        };
-        devices = new DeviceRegistry() {
-            @Override public List<LocalDevice> devices() {
-                return List.of(new LocalDevice(1, "local In", DeviceType.INPUT, "virtual"),
-                        new LocalDevice(2, "local Out", DeviceType.OUTPUT, "virtual"));
-            }
-            @Override public Optional<LocalDevice> find(int id) { return Optional.empty(); }
-            @Override public Optional<MidiPort> port(int id) { return Optional.empty(); }
-            @Override public void send(int id, List<MidiMessage> m) { }
-            @Override public void play(int id, List<MidiMessage> m, NodeId s) { }
-        };
-        mesh = new MeshManager(local, pool, link, devices, Configs.defaults(MeshConfig.class));
-        fake = new ConnectionStrategy() {
-            @Override public String name() { return "fake"; }
-            @Override public NetworkConnection adopt(org.midimesh.api.connection.ConnectionHandover h) {
-                throw new UnsupportedOperationException("not needed by these tests");
-            }
-            @Override public org.midimesh.api.connection.ConnectionMetrics metrics() {
-                return new org.midimesh.api.connection.ConnectionMetrics("fake", 0, 0, 0, 0, 0,
-                        org.midimesh.api.connection.ConnectionMetrics.LatencySummary.EMPTY, 0, 0);
-            }
-            @Override public NetworkConnection create(ConnectionContext c) {
-                FakeConnection f = new FakeConnection(c);
-                created.add(f);
-                return f;
-            }
-        };
-        mesh.bindStrategy(fake, Map.of());
+        mesh = mesh(TestLocalNode.of(LOCAL, "local", Path.of("target")));
+    }
+
+    MeshManager mesh(LocalNode local) {
+        return new MeshManager(local, pool, link, Fixtures.devices(), strategies, Configs.defaults(MeshConfig.class));
     }
 
     @AfterEach
     void tearDown() {
         mesh.deactivate();
+        assertFalse(strategies.anyStrategyAsked(), "the mesh asked which strategy runs a connection");
     }
 
-    static Handshake peerHandshake() {
-        return new Handshake(new NodeInfo(PEER, "peer", "h", "ignored", 7011, 7012, 7013, "0.1.0"),
-                List.of(new DeviceInfo(1, "peer In", DeviceType.INPUT), new DeviceInfo(2, "peer Out",
-                        DeviceType.OUTPUT)));
+    FakeConnection pooled() {
+        return (FakeConnection) pool.get(PEER).orElseThrow();
     }
 
     @Test
@@ -156,14 +70,16 @@ class MeshManagerTest {
         mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
         assertEquals(LOCAL, reply.node().id());
         assertEquals(2, reply.devices().size());
-        assertEquals(1, poolMap.size());
-        FakeConnection c = (FakeConnection) poolMap.get(PEER);
+        assertEquals(1, pool.size());
+        assertEquals(1, strategies.opened.size(), "the second handshake refreshed the same connection");
+        FakeConnection c = pooled();
         assertEquals(ConnectionState.CONNECTED, c.getState());
         assertEquals("127.0.0.9", c.getRemoteNode().orElseThrow().address(), "the address the peer came from");
         assertEquals("127.0.0.9", c.context.host());
         assertEquals(7011, c.context.httpPort());
         assertEquals(2, mesh.remoteDevices().size());
         assertEquals("inbound", mesh.peers().get(0).source().wireName());
+        assertEquals(Optional.of(PEER), mesh.peers().get(0).nodeId());
     }
 
     @Test
@@ -172,91 +88,148 @@ class MeshManagerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> mesh.acceptHandshake(self, "127.0.0.1"));
         assertTrue(e.getMessage().startsWith("node_id"));
-        assertTrue(poolMap.isEmpty());
+        assertEquals(0, pool.size());
+        assertTrue(strategies.opened.isEmpty());
     }
 
     @Test
     void shouldPassGoodbyesAndForgetPeers() {
         mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
-        mesh.goodbyeReceived(PEER);
-        assertEquals(ConnectionState.DISCONNECTED, poolMap.get(PEER).getState());
+        mesh.datagramListener().goodbyeReceived(PEER);
+        assertEquals(ConnectionState.DISCONNECTED, pooled().getState());
         assertTrue(mesh.remoteDevices().isEmpty(), "devices of a disconnected peer are not listed");
-        FakeConnection c = (FakeConnection) poolMap.get(PEER);
+        FakeConnection c = pooled();
         assertTrue(mesh.forget(PEER));
         assertTrue(c.closed);
-        assertTrue(poolMap.isEmpty());
+        assertEquals(0, pool.size());
         assertTrue(mesh.peers().isEmpty());
         assertFalse(mesh.forget(PEER));
     }
 
     @Test
+    void shouldPassHeartbeatsAndKeepTheRoundTrip() {
+        mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
+        InetSocketAddress from = new InetSocketAddress("127.0.0.9", 7012);
+        mesh.datagramListener().heartbeatReceived(PEER, from, 1234);
+        mesh.datagramListener().heartbeatReceived(PEER, from, -1);
+        assertEquals(2, pooled().heartbeats.get());
+        assertEquals(OptionalLong.of(1234), mesh.roundTripMicros(PEER), "a plain heartbeat carries no round trip");
+        mesh.forget(PEER);
+        assertEquals(OptionalLong.empty(), mesh.roundTripMicros(PEER));
+    }
+
+    @Test
     void shouldSayGoodbyeToConnectedPeersWhenStopping() {
         mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
+        FakeConnection c = pooled();
         mesh.deactivate();
-        assertEquals(List.of("goodbye " + PEER), linkCalls);
-        assertTrue(poolMap.isEmpty());
-    }
-
-    @Test
-    void shouldDialAnAddedPeerWithAProbe() {
-        mesh.addPeer("127.0.0.1", 7011, org.midimesh.api.mesh.Mesh.PeerSource.API);
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
-                .until(() -> mesh.peers().size() == 1);
-        assertThrows(IllegalArgumentException.class,
-                () -> mesh.addPeer("", 7011, org.midimesh.api.mesh.Mesh.PeerSource.API));
-        assertThrows(IllegalArgumentException.class,
-                () -> mesh.addPeer("h", 70000, org.midimesh.api.mesh.Mesh.PeerSource.API));
-    }
-
-    @Test
-    void shouldDialPeersAddedBeforeAStrategyIsBoundOnceOneIs() {
-        mesh.unbindStrategy(fake, Map.of());
-        mesh.addPeer("127.0.0.1", 7011, org.midimesh.api.mesh.Mesh.PeerSource.STATIC);
-        mesh.addPeer("127.0.0.2", 7011, org.midimesh.api.mesh.Mesh.PeerSource.STATIC);
-        mesh.bindStrategy(fake, Map.of());
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> created.size() == 2
-                && created.stream().allMatch(c -> c.getState() == ConnectionState.CONNECTING));
-        assertEquals(java.util.Set.of("127.0.0.1", "127.0.0.2"),
-                created.stream().map(c -> c.context.host()).collect(java.util.stream.Collectors.toSet()));
-    }
-
-    @Test
-    void shouldDialWithTheDefaultStrategyEvenWhenAnotherBindsFirst() {
-        // A grace time no slow machine can outlast, so the order of the binds is all that counts.
-        MeshManager slow = new MeshManager(TestLocalNode.of(LOCAL, "local", Path.of("target")), pool, link,
-                devices, Configs.of(MeshConfig.class, Map.of("strategy_grace_ms", 60_000L)));
-        try {
-            slow.bindStrategy(fake, Map.of());
-            List<FakeConnection> byDefault = new CopyOnWriteArrayList<>();
-            slow.addPeer("127.0.0.1", 7011, org.midimesh.api.mesh.Mesh.PeerSource.STATIC);
-            slow.bindStrategy(new ConnectionStrategy() {
-                @Override public String name() { return "mutex"; }
-                @Override public NetworkConnection create(ConnectionContext c) {
-                    FakeConnection f = new FakeConnection(c);
-                    byDefault.add(f);
-                    return f;
-                }
-                @Override public NetworkConnection adopt(org.midimesh.api.connection.ConnectionHandover h) {
-                    throw new UnsupportedOperationException();
-                }
-                @Override public org.midimesh.api.connection.ConnectionMetrics metrics() {
-                    throw new UnsupportedOperationException();
-                }
-            }, Map.of());
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
-                    .until(() -> byDefault.size() == 1);
-            assertTrue(created.isEmpty(), "no connection was made with the strategy that happened to bind first");
-        } finally {
-            slow.deactivate();
-        }
+        assertEquals(List.of(PEER), link.goodbyes().stream().map(NodeInfo::id).toList());
+        assertEquals(0, pool.size());
+        assertTrue(c.closed);
     }
 
     @Test
     void shouldSayGoodbyeEvenWhenTheStrategyClosedTheConnectionFirst() {
-        // On framework stop a strategy bundle may stop (closing its connections) before the mesh deactivates.
+        // On framework stop the strategy manager may stop (closing its connections) before the mesh deactivates.
         mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
-        poolMap.get(PEER).disconnect();
+        pooled().disconnect();
         mesh.deactivate();
-        assertEquals(List.of("goodbye " + PEER), linkCalls);
+        assertEquals(List.of(PEER), link.goodbyes().stream().map(NodeInfo::id).toList());
+    }
+
+    @Test
+    void shouldDialAnAddedPeerWithAProbe() {
+        mesh.addPeer("127.0.0.1", 7011, PeerSource.API);
+        await().atMost(WAIT).until(() -> strategies.opened.size() == 1
+                && strategies.opened.get(0).getState() == ConnectionState.CONNECTING);
+        FakeConnection probe = strategies.opened.get(0);
+        assertEquals("127.0.0.1", probe.context.host());
+        assertEquals(7011, probe.context.httpPort());
+        assertEquals(Duration.ofMillis(3000), probe.context.heartbeatTimeout());
+        assertEquals(1, mesh.peers().size());
+        assertEquals(PeerSource.API, mesh.peers().get(0).source());
+        assertEquals(Optional.empty(), mesh.peers().get(0).nodeId());
+        assertEquals(0, pool.size(), "a probe joins the pool only once it knows its node");
+        assertThrows(IllegalArgumentException.class, () -> mesh.addPeer("", 7011, PeerSource.API));
+        assertThrows(IllegalArgumentException.class, () -> mesh.addPeer("h", 70000, PeerSource.API));
+    }
+
+    @Test
+    void shouldDialPeersAddedBeforeAnythingElseAtOnceThroughStrategyControl() {
+        mesh.deactivate();
+        LocalNode withPeers = new TestLocalNode(LOCAL, "local", Path.of("target"), 7474, 7475, 7476, Optional.empty(),
+                List.of("127.0.0.1:7011", "[::1]:7021"));
+        mesh = mesh(withPeers); // the constructor adds the static peers: nothing else has happened yet
+        mesh.addPeer("127.0.0.3", 7031, PeerSource.API);
+        await().atMost(WAIT).until(() -> strategies.opened.size() == 3
+                && strategies.opened.stream().allMatch(c -> c.getState() == ConnectionState.CONNECTING));
+        assertEquals(Set.of("127.0.0.1:7011", "::1:7021", "127.0.0.3:7031"), strategies.opened.stream()
+                .map(c -> c.context.host() + ":" + c.context.httpPort()).collect(Collectors.toSet()));
+        assertEquals(List.of(PeerSource.STATIC, PeerSource.STATIC, PeerSource.API),
+                mesh.peers().stream().map(p -> p.source()).toList());
+    }
+
+    @Test
+    void shouldAdoptAProbeIntoThePoolOnceItsHandshakeNamesTheNode() {
+        mesh.addPeer("127.0.0.1", 7011, PeerSource.STATIC);
+        await().atMost(WAIT).until(() -> strategies.opened.size() == 1);
+        FakeConnection probe = strategies.opened.get(0);
+        probe.handshakeCompleted(Fixtures.handshake(PEER, "127.0.0.1", 7011)); // as the strategy does on connect()
+        await().atMost(WAIT).until(() -> pool.get(PEER).isPresent());
+        assertSame(probe, pool.get(PEER).orElseThrow(), "the probe itself is the peer's connection now");
+        assertEquals(Optional.of(PEER), mesh.peers().get(0).nodeId());
+        assertFalse(probe.closed);
+    }
+
+    @Test
+    void shouldKeepOneConnectionPerNodeWhenAProbeReachesANodeAlreadyConnected() {
+        mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
+        NetworkConnection inbound = pool.get(PEER).orElseThrow();
+        mesh.addPeer("127.0.0.1", 7011, PeerSource.API);
+        await().atMost(WAIT).until(() -> strategies.opened.size() == 2);
+        FakeConnection probe = strategies.opened.get(1);
+        probe.handshakeCompleted(Fixtures.handshake(PEER, "127.0.0.1", 7011));
+        await().atMost(WAIT).until(() -> probe.closed);
+        assertSame(inbound, pool.get(PEER).orElseThrow());
+        assertEquals(2, ((FakeConnection) inbound).handshakes.size(), "the probe handed its handshake over");
+        assertEquals(1, pool.size());
+    }
+
+    @Test
+    void shouldCloseProbesWhenStopping() {
+        mesh.addPeer("127.0.0.1", 7011, PeerSource.STATIC);
+        await().atMost(WAIT).until(() -> strategies.opened.size() == 1);
+        mesh.deactivate();
+        assertTrue(strategies.opened.get(0).closed);
+        assertTrue(link.goodbyes().isEmpty(), "nobody to say goodbye to: the probe never reached its node");
+    }
+
+    @Test
+    void shouldRefuseHandshakesOnceStopping() {
+        mesh.deactivate();
+        assertThrows(IllegalStateException.class, () -> mesh.acceptHandshake(peerHandshake(), "127.0.0.9"));
+        assertTrue(strategies.opened.isEmpty());
+    }
+
+    @Test
+    @Timeout(30) // every call is checked for held locks, which stops the JVM at a safepoint each time
+    void shouldNeverCallOutWhileHoldingALock() {
+        strategies = new FakeStrategyControl(true);
+        link = RecordingPeerLink.checkingLocks();
+        mesh.deactivate();
+        mesh = mesh(TestLocalNode.of(LOCAL, "local", Path.of("target")));
+        mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
+        mesh.addPeer("127.0.0.1", 7011, PeerSource.API);
+        await().atMost(WAIT).until(() -> strategies.opened.size() == 2);
+        strategies.opened.get(1).handshakeCompleted(Fixtures.handshake(PEER, "127.0.0.1", 7011));
+        await().atMost(WAIT).until(() -> strategies.opened.get(1).closed);
+        mesh.datagramListener().heartbeatReceived(PEER, new InetSocketAddress("127.0.0.9", 7012), 10);
+        mesh.datagramListener().goodbyeReceived(PEER);
+        mesh.addPeer("127.0.0.2", 7021, PeerSource.API);
+        await().atMost(WAIT).until(() -> strategies.opened.size() == 3);
+        mesh.acceptHandshake(peerHandshake(), "127.0.0.9");
+        mesh.deactivate();
+        assertEquals(List.of(), strategies.allLockViolations());
+        assertEquals(List.of(), link.lockViolations());
     }
 }

@@ -47,8 +47,9 @@ public final class CommandLineConfiguration {
 
     /**
      * Asks Felix FileInstall (a named factory configuration, so restarts do not add more) to watch
-     * {@code <data-dir>/etc} for {@code .cfg} and {@code .config} files, load them into ConfigAdmin and write changes
-     * made through ConfigAdmin back to them.
+     * {@code <data-dir>/etc} for {@code .cfg} and {@code .config} files and load them into ConfigAdmin, so editing a file
+     * applies it. FileInstall does not write back: the component that owns a file writes it itself, atomically (the
+     * strategy manager keeps {@code org.midimesh.strategy.cfg}); two writers of one file would race.
      */
     private static void watchEtc(ConfigurationAdmin configAdmin, java.nio.file.Path etc) throws IOException {
         Hashtable<String, Object> w = new Hashtable<>();
@@ -56,7 +57,7 @@ public final class CommandLineConfiguration {
         w.put("felix.fileinstall.filter", ".*\\.(cfg|config)");
         w.put("felix.fileinstall.poll", 1000L);
         w.put("felix.fileinstall.noInitialDelay", "true");
-        w.put("felix.fileinstall.enableConfigSave", "true");
+        w.put("felix.fileinstall.enableConfigSave", "false");
         Configuration watcher = configAdmin.getFactoryConfiguration(FILEINSTALL_FACTORY_PID, "etc", "?");
         if (!sameAs(watcher.getProperties(), w)) {
             watcher.update(w);

@@ -36,7 +36,7 @@ public final class NodeComponent implements LocalNode {
     private final int httpPort;
     private final int udpPort;
     private final int tcpPort;
-    private final String strategy;
+    private final Optional<String> strategy;
     private final Path dataDir;
     private final Optional<String> adminToken;
     private final List<String> peers;
@@ -54,11 +54,12 @@ public final class NodeComponent implements LocalNode {
         this.httpPort = config.http_port();
         this.udpPort = config.udp_port();
         this.tcpPort = config.tcp_port();
-        this.strategy = config.strategy();
+        this.strategy = config.strategy().isBlank() ? Optional.empty() : Optional.of(config.strategy().trim());
         this.adminToken = config.admin_token().isEmpty() ? Optional.empty() : Optional.of(config.admin_token());
         this.peers = List.copyOf(Arrays.asList(config.peers()));
         this.discovery = config.discovery();
-        LOG.info("node {} ({}) activated, data dir {}, strategy {}", name, id, dataDir, strategy);
+        LOG.info("node {} ({}) activated, data dir {}{}", name, id, dataDir,
+                strategy.map(s -> ", --strategy " + s).orElse(""));
     }
 
     static String localHostName() {
@@ -110,7 +111,7 @@ public final class NodeComponent implements LocalNode {
     }
 
     @Override
-    public String defaultStrategy() {
+    public Optional<String> strategyOption() {
         return strategy;
     }
 

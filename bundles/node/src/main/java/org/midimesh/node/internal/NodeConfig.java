@@ -36,8 +36,9 @@ public @interface NodeConfig {
     @AttributeDefinition(name = "Discovery", description = "mdns or none")
     String discovery() default "mdns";
 
-    @AttributeDefinition(name = "Default strategy", description = "Connection strategy for new connections")
-    String strategy() default "mutex";
+    @AttributeDefinition(name = "Strategy option", description = "The --strategy given on the command line, which "
+            + "wins over the strategy settings kept in <data-dir>/etc at start; empty when none was given")
+    String strategy() default "";
 
     @AttributeDefinition(name = "Admin token", description = "Token mutating admin endpoints require; empty for none",
             type = org.osgi.service.metatype.annotations.AttributeType.PASSWORD)

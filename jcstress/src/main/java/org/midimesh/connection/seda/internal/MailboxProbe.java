@@ -11,7 +11,7 @@ final class MailboxProbe implements SerialExecutor.Handler<Integer> {
 
     private final int[] ran;
     private final Thread[] ranOn;
-    // Plain, like a connection's worker-owned fields: written only by the current mailbox owner, so the next owner
+    // Plain, like an engine's worker-owned fields: written only by the current mailbox owner, so the next owner
     // sees them through the mailbox's hand-off (a lost hand-off shows as a lost entry or a count that is off). The
     // atomics below order them too, so this is a backstop; the outcomes themselves are the real checks.
     private int count;

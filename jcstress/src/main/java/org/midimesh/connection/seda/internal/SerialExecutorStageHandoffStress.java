@@ -16,7 +16,7 @@ import org.openjdk.jcstress.infra.results.IIIII_Result;
 
 /**
  * A producer offers three items to one real {@link SerialExecutor} while a stage thread runs the drain tasks the
- * mailbox hands to the stage, as a connection's callers and the SEDA worker stage do. The stage is a queue of tasks
+ * mailbox hands to the stage, as an engine's callers and the SEDA worker stage do. The stage is a queue of tasks
  * that the stage actor runs until the producer has finished and no task is left, so a trial is bounded: it ends after
  * three offers and at most three drains. An item offered while the drainer releases the token must still run (no lost
  * wakeup): either the drainer's re-check takes the token back or the producer wins it and dispatches a new drain.

@@ -63,12 +63,16 @@ import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.ConnectionContext;
-import org.midimesh.api.connection.ConnectionHandover;
 import org.midimesh.api.connection.ConnectionListener;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionState;
-import org.midimesh.api.connection.ConnectionStrategy;
 import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.strategy.StrategyChange;
+import org.midimesh.api.strategy.StrategyControl;
+import org.midimesh.api.strategy.SwapResult;
+import org.midimesh.api.strategy.spi.ConnectionEngine;
+import org.midimesh.api.strategy.spi.ConnectionStrategy;
+import org.midimesh.api.strategy.spi.Handover;
 import org.midimesh.api.test.DeadlockWatchdog;
 import org.midimesh.api.test.contract.RecordingConnectionListener.Call;
 import org.midimesh.api.test.contract.RecordingConnectionListener.Kind;
@@ -77,9 +81,15 @@ import org.midimesh.api.transport.DataFrame;
 /**
  * The contract every {@link ConnectionStrategy} keeps, as one suite run against each strategy (JCTools
  * {@code QueueSanityTest} style): a strategy module subclasses it and supplies {@link #newStrategy()},
- * {@link #shutdown(ConnectionStrategy)} and {@link #name()}; to run the hot-swap tests it also supplies
- * {@link #otherStrategy()}. Behaviour only some strategies have is declared by {@link #hasCommandQueue()} and
- * {@link #isLockFree()} and gated with assumptions, never with {@code if}.
+ * {@link #shutdown(ConnectionStrategy)}, {@link #name()} and {@link #newHost(String)} (the strategy manager, from the
+ * strategy bundle's test-jar); to run the hot-swap tests it also supplies {@link #otherStrategy()}. Behaviour only
+ * some strategies have is declared by {@link #hasCommandQueue()} and {@link #isLockFree()} and gated with
+ * assumptions, never with {@code if}.
+ * <p>The suite has two levels. The connection level uses the strategy as the node does: every connection comes from
+ * the manager ({@link StrategyControl#open}) and runs on an engine of the strategy under test. The hot-swap level
+ * moves live connections between the strategy and {@link #otherStrategy()} through the manager (by changing the
+ * default, or, for two strategies of one name, by ranking: blue/green) while producers send and listeners listen, and
+ * checks the engine SPI directly where the manager relies on it.
  * <p>Besides the API Javadoc, the suite relies on these points of the contract:
  * <ul>
  * <li>commands issued by one thread take effect in that order, and listener callbacks of one connection arrive in the
@@ -87,8 +97,9 @@ import org.midimesh.api.transport.DataFrame;
  * <li>a disconnect, goodbye, close or inbound handshake during an outbound handshake wins over its late result;</li>
  * <li>{@code devicesChanged} follows a handshake that brings a device list different from the current one (the suite
  * uses a unique list as an ordering marker);</li>
- * <li>after {@link #shutdown} every connection the strategy made reads DISCONNECTED, refuses to send, ignores commands
- * without throwing, and the strategy's {@code midimesh-*} threads end;</li>
+ * <li>after {@link #shutdown} (as when the framework stops: nothing is moved) every connection the strategy ran reads
+ * DISCONNECTED, refuses to send, ignores commands without throwing, and the strategy's {@code midimesh-*} threads
+ * end;</li>
  * <li>a handover while CONNECTING ends CONNECTED once the peer answers: the predecessor finishes its handshake first,
  * or the successor runs one itself.</li>
  * </ul>
@@ -129,6 +140,12 @@ public abstract class ConnectionStrategyContractTest {
     protected abstract String name();
 
     /**
+     * A new strategy manager, with no strategy yet, whose default strategy is {@code defaultStrategy} and whose policy
+     * is manual; called at most once per test. The suite adds the strategies itself and closes the host after the test.
+     */
+    protected abstract StrategyHost newHost(String defaultStrategy);
+
+    /**
      * A second, started strategy to hand connections over to and back (another instance of the same strategy will
      * do); {@code null}, the default, skips the handover tests. Called at most once per test.
      */
@@ -156,6 +173,7 @@ public abstract class ConnectionStrategyContractTest {
     private ConnectionStrategy strategy;
     private boolean strategyStopped;
     private ConnectionStrategy other;
+    private StrategyHost host;
     private final List<ControllableHandshaker> handshakers = new ArrayList<>();
     private final List<Workers> workers = new ArrayList<>();
     private String testName = "?";
@@ -174,14 +192,34 @@ public abstract class ConnectionStrategyContractTest {
             h.shutdown();
         }
         try {
-            if (other != null) {
-                shutdownOther(other);
+            if (host != null) {
+                host.close();
             }
         } finally {
-            if (strategy != null && !strategyStopped) {
-                shutdown(strategy);
+            try {
+                if (other != null) {
+                    shutdownOther(other);
+                }
+            } finally {
+                if (strategy != null && !strategyStopped) {
+                    shutdown(strategy);
+                }
             }
         }
+    }
+
+    /** The manager, made on first use with the strategy under test available (ranking 0) and the default. */
+    protected final StrategyHost host() {
+        if (host == null) {
+            host = newHost(name());
+            assertNotNull(host, "newHost() returned null");
+            host.add(strategy(), 0);
+        }
+        return host;
+    }
+
+    protected final StrategyControl control() {
+        return host().control();
     }
 
     /** The strategy under test, made on first use. */
@@ -208,11 +246,11 @@ public abstract class ConnectionStrategyContractTest {
     }
 
     private NetworkConnection create(ControllableHandshaker h, RecordingPeerLink link) {
-        return strategy().create(FakePeers.context(h, link));
+        return control().open(FakePeers.context(h, link));
     }
 
     private NetworkConnection create(ControllableHandshaker h, RecordingPeerLink link, Duration heartbeatTimeout) {
-        return strategy().create(FakePeers.context(h, link, heartbeatTimeout));
+        return control().open(FakePeers.context(h, link, heartbeatTimeout));
     }
 
     /** A connection that the peer's inbound handshake has made CONNECTED, with {@code k} devices. */
@@ -324,9 +362,11 @@ public abstract class ConnectionStrategyContractTest {
         }
     }
 
+    /** The live threads of strategies: named midimesh-*, but not the tests' nor the strategy manager's. */
     private static Set<String> midimeshThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
-                .filter(n -> n.startsWith("midimesh-") && !n.startsWith("midimesh-test-"))
+                .filter(n -> n.startsWith("midimesh-") && !n.startsWith("midimesh-test-")
+                        && !n.startsWith("midimesh-strategy"))
                 .collect(Collectors.toSet());
     }
 
@@ -413,8 +453,12 @@ public abstract class ConnectionStrategyContractTest {
     void shouldRejectBadInputAndChangeNothing() {
         NetworkConnection c = create(track(ControllableHandshaker.scripted()), new RecordingPeerLink());
 
-        assertRejected(() -> strategy().create(null));
-        assertRejected(() -> strategy().adopt(null));
+        RecordingConnectionListener events = new RecordingConnectionListener();
+        assertRejected(() -> strategy().create(null, events.asEngineEvents()));
+        assertRejected(() -> strategy().create(FakePeers.context(ControllableHandshaker.scripted(),
+                new RecordingPeerLink()), null));
+        assertRejected(() -> strategy().adopt(null, events.asEngineEvents()));
+        assertRejected(() -> control().open(null));
         assertRejected(() -> c.handshakeCompleted(null));
         assertRejected(() -> c.send(null));
         assertRejected(() -> c.addListener(null));
@@ -1163,7 +1207,7 @@ public abstract class ConnectionStrategyContractTest {
     @DisplayName("Shutdown while busy: stopping the strategy under load ends every connection and thread")
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void shouldShutDownWhileBusy() throws Exception {
-        Set<String> before = midimeshThreads();
+        Set<String> before = midimeshThreads(); // before the strategy exists (the manager's threads are left out)
         ConnectionStrategy s = strategy();
         RecordingPeerLink link = new RecordingPeerLink();
         List<NetworkConnection> cs = new ArrayList<>();
@@ -1416,7 +1460,68 @@ public abstract class ConnectionStrategyContractTest {
         assertEquals(0, strategy().metrics().mutexContentions());
     }
 
-    // ---- hot swap: handing a live connection to another strategy and back ------------------------------------------
+    // ---- hot swap through the manager: live connections move between strategies -----------------------------------
+
+    /** The strategy under test as the manager sees it (instrumented), made with the host. */
+    private InstrumentedStrategy primary;
+    /** {@link #otherStrategy()} as the manager sees it, made on first use; added to the host by the swaps. */
+    private InstrumentedStrategy secondary;
+    private boolean secondaryAdded;
+
+    /** The instrumented strategy under test; the host is made with it (instead of the bare one) on first use. */
+    private InstrumentedStrategy primary() {
+        if (primary == null) {
+            assertTrue(host == null, "primary() must come before the first use of the host");
+            primary = new InstrumentedStrategy(strategy());
+            host = newHost(name());
+            assertNotNull(host, "newHost() returned null");
+            host.add(primary, 0);
+        }
+        return primary;
+    }
+
+    /** The instrumented other strategy; skips the test when there is none. */
+    private InstrumentedStrategy secondary() {
+        if (secondary == null) {
+            secondary = new InstrumentedStrategy(other());
+        }
+        return secondary;
+    }
+
+    private boolean sameName() {
+        return secondary().name().equals(name());
+    }
+
+    /**
+     * Moves every connection to the other strategy: by making it the default, or, when both have one name, by adding
+     * it with a higher ranking (blue/green). Returns once they have moved.
+     */
+    private void swapToOther() {
+        primary();
+        InstrumentedStrategy b = secondary();
+        if (sameName()) {
+            host.add(b, 10);
+            secondaryAdded = true;
+            return;
+        }
+        if (!secondaryAdded) {
+            host.add(b, 0);
+            secondaryAdded = true;
+        }
+        SwapResult r = control().change(StrategyChange.toDefault(b.name()));
+        assertEquals(List.of(), r.failures(), "connections that could not move");
+    }
+
+    /** Moves every connection back to the strategy under test. */
+    private void swapBack() {
+        if (sameName()) {
+            host.remove(secondary());
+            secondaryAdded = false;
+            return;
+        }
+        SwapResult r = control().change(StrategyChange.toDefault(name()));
+        assertEquals(List.of(), r.failures(), "connections that could not move");
+    }
 
     /** A connection made CONNECTED (1 device) by an inbound handshake, whose two callbacks {@code l} has heard. */
     private NetworkConnection connectedAndHeard(RecordingPeerLink link, RecordingConnectionListener l) {
@@ -1429,11 +1534,11 @@ public abstract class ConnectionStrategyContractTest {
     }
 
     /**
-     * What callers do to a connection while it hands over: send frame {@code n}, disconnect, send {@code n + 1} (which
+     * What callers do to a connection while it moves: send frame {@code n}, disconnect, send {@code n + 1} (which
      * finds it disconnected), reconnect with 2 devices, send {@code n + 2}, add a listener (returned).
      */
     private static RecordingConnectionListener commandsDuringHandover(NetworkConnection c, int n) {
-        assertTrue(c.send(numberedFrame(n)), "a frame sent while CONNECTED is accepted during the handover");
+        assertTrue(c.send(numberedFrame(n)), "a frame sent while CONNECTED is accepted during the swap");
         c.disconnect();
         c.send(numberedFrame(n + 1));
         c.handshakeCompleted(handshake(PEER, 2));
@@ -1443,24 +1548,56 @@ public abstract class ConnectionStrategyContractTest {
         return late;
     }
 
-    /** The three steps of a swap, as the strategy registry does them. */
-    private static NetworkConnection handOver(NetworkConnection from, ConnectionStrategy to) {
-        ConnectionHandover h = from.beginHandover();
-        NetworkConnection next = to.adopt(h);
-        from.completeHandover(next);
-        return next;
+    /** No engine got a command while handing over or after, and no call went through more than one engine. */
+    private void assertTheManagerKeptTheProtocol() {
+        for (InstrumentedStrategy s : new InstrumentedStrategy[] {primary, secondary}) {
+            if (s != null) {
+                assertEquals(List.of(), s.misplacedCommands(), "commands reached an engine of " + s.name()
+                        + " while it handed over or after");
+                assertTrue(s.maxDepth() <= 1, "a call went through " + s.maxDepth() + " engines of " + s.name());
+            }
+        }
+    }
+
+    /** A sender of numbered frames with a bounded backlog, like a real MIDI stream; fails on a refused frame. */
+    private Workers sender(NetworkConnection c, RecordingPeerLink link, AtomicInteger accepted) {
+        return new Workers("sender", 1, (i, stopped) -> {
+            int n = 0;
+            while (!stopped.getAsBoolean()) {
+                if (n - link.dataCount() > 256) {
+                    Thread.yield();
+                    continue;
+                }
+                if (!c.send(numberedFrame(n))) {
+                    throw new AssertionError("frame " + n + " refused by a connected connection");
+                }
+                accepted.set(++n);
+            }
+        });
+    }
+
+    /** The link got exactly frames 0..total-1, in order. */
+    private static void assertAllFramesInOrder(RecordingPeerLink link, int total) {
+        waiting().until(() -> link.dataCount() >= total);
+        List<RecordingPeerLink.Sent> sent = link.sent();
+        assertEquals(total, sent.size(), "frames duplicated");
+        for (int i = 0; i < total; i++) {
+            if (numberOf(sent.get(i).frame()) != i) {
+                fail("frame " + i + " lost, duplicated or reordered: the link got " + numberOf(sent.get(i).frame())
+                        + " (" + total + " frames)");
+            }
+        }
     }
 
     @Test
     @DisplayName("Hot swap: a live connection moves to the other strategy and back with traffic flowing, nothing "
-            + "lost, duplicated or reordered")
+            + "lost, duplicated or reordered, the same object for every consumer")
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void shouldHandOverALiveConnectionBothWaysWithTrafficFlowing() throws InterruptedException {
-        ConnectionStrategy a = strategy();
-        ConnectionStrategy b = other();
+    void shouldSwapALiveConnectionBothWaysWithTrafficFlowing() throws InterruptedException {
+        primary();
+        InstrumentedStrategy b = secondary();
         RecordingPeerLink link = new RecordingPeerLink();
-        ControllableHandshaker h = track(ControllableHandshaker.scripted());
-        NetworkConnection c = a.create(FakePeers.context(h, link));
+        NetworkConnection c = create(track(ControllableHandshaker.scripted()), link);
         RecordingConnectionListener l = new RecordingConnectionListener();
         c.addListener(l);
         List<DeviceInfo> peerDevices = devices(3, "swap");
@@ -1471,29 +1608,15 @@ public abstract class ConnectionStrategyContractTest {
         c.notifyHeartbeat();
         waiting().until(() -> c.getTimeSinceLastHeartbeat() >= 30);
 
-        AtomicReference<NetworkConnection> ref = new AtomicReference<>(c);
         AtomicInteger accepted = new AtomicInteger();
-        Workers sender = new Workers("sender", 1, (i, stopped) -> {
-            int n = 0;
-            while (!stopped.getAsBoolean()) {
-                if (n - link.dataCount() > 256) { // a bounded backlog, like a real MIDI stream
-                    Thread.yield();
-                    continue;
-                }
-                if (!ref.get().send(numberedFrame(n))) {
-                    throw new AssertionError("frame " + n + " refused by a connected connection");
-                }
-                accepted.set(++n);
-            }
-        });
+        Workers sender = sender(c, link, accepted);
         Workers querier = new Workers("swap-reader", 2, (i, stopped) -> {
             while (!stopped.getAsBoolean()) {
-                NetworkConnection now = ref.get();
-                ConnectionState s = now.getState();
+                ConnectionState s = c.getState();
                 if (s != CONNECTED) {
                     throw new AssertionError("a reader saw " + s + " during the swap");
                 }
-                if (!now.getRemoteId().equals(Optional.of(PEER)) || !now.getRemoteDevices().equals(peerDevices)) {
+                if (!c.getRemoteId().equals(Optional.of(PEER)) || !c.getRemoteDevices().equals(peerDevices)) {
                     throw new AssertionError("a reader saw the peer or devices change during the swap");
                 }
             }
@@ -1501,22 +1624,15 @@ public abstract class ConnectionStrategyContractTest {
 
         waiting().until(() -> accepted.get() >= 1000);
         long t0 = System.nanoTime();
-        ConnectionHandover h1 = c.beginHandover();
-        NetworkConnection c2 = b.adopt(h1);
-        c.completeHandover(c2);
-        ref.set(c2);
+        swapToOther();
         double there = (System.nanoTime() - t0) / 1e3;
 
-        assertEquals(CONNECTED, h1.state());
-        assertEquals(PEER, h1.peer().orElseThrow().node().id());
-        assertEquals(peerDevices, h1.peer().orElseThrow().devices());
-        assertTrue(h1.listeners().contains(l), "the listener is not handed over");
-        assertSame(link, h1.context().link());
-        assertEquals(b.name(), c2.strategy());
-        assertEquals(CONNECTED, c2.getState());
-        assertEquals(Optional.of(PEER), c2.getRemoteId());
-        assertEquals(peerDevices, c2.getRemoteDevices());
-        long carriedAge = c2.getTimeSinceLastHeartbeat();
+        assertEquals(1, b.adopted(), "the other strategy did not take the connection over");
+        assertEquals(b.name(), c.strategy());
+        assertEquals(CONNECTED, c.getState());
+        assertEquals(Optional.of(PEER), c.getRemoteId());
+        assertEquals(peerDevices, c.getRemoteDevices());
+        long carriedAge = c.getTimeSinceLastHeartbeat();
         long ageNow = (System.nanoTime() - heartbeatAt) / 1_000_000; // heartbeatAt was read before the heartbeat
         assertTrue(carriedAge >= 30 && carriedAge <= ageNow,
                 "heartbeat age not carried over: " + carriedAge + " ms, expected 30.." + ageNow);
@@ -1524,8 +1640,7 @@ public abstract class ConnectionStrategyContractTest {
         int atSwap = accepted.get();
         waiting().until(() -> accepted.get() >= atSwap + 1000);
         long t1 = System.nanoTime();
-        NetworkConnection c3 = handOver(c2, a);
-        ref.set(c3);
+        swapBack();
         double back = (System.nanoTime() - t1) / 1e3;
         int atBack = accepted.get();
         waiting().until(() -> accepted.get() >= atBack + 1000);
@@ -1533,188 +1648,64 @@ public abstract class ConnectionStrategyContractTest {
         querier.stopAndJoin(WAIT);
         assertNoProblems(sender.problems);
         assertNoProblems(querier.problems);
+        assertAllFramesInOrder(link, accepted.get());
 
-        int total = accepted.get();
-        waiting().until(() -> link.dataCount() >= total);
-        List<RecordingPeerLink.Sent> sent = link.sent();
-        assertEquals(total, sent.size(), "frames duplicated");
-        for (int i = 0; i < total; i++) {
-            if (numberOf(sent.get(i).frame()) != i) {
-                fail("frame " + i + " lost, duplicated or reordered: the link got " + numberOf(sent.get(i).frame())
-                        + " (" + total + " frames)");
-            }
-            assertEquals(PEER, sent.get(i).peer().id());
-        }
-
-        assertEquals(a.name(), c3.strategy());
-        assertEquals(CONNECTED, c3.getState());
-        assertTrue(c3.getTimeSinceLastHeartbeat() >= carriedAge, "heartbeat age reset by the swap back");
+        assertEquals(name(), c.strategy());
+        assertEquals(CONNECTED, c.getState());
+        assertTrue(c.getTimeSinceLastHeartbeat() >= carriedAge, "heartbeat age reset by the swap back");
         List<DeviceInfo> marker = devices(5, "after-swap");
-        c3.handshakeCompleted(handshake(PEER, marker));
+        c.handshakeCompleted(handshake(PEER, marker));
         awaitMarker(l, marker);
         assertEquals(List.of("DISCONNECTED>CONNECTED"), l.states(), "listeners saw a state change");
-        Call last = l.calls().get(l.size() - 1);
-        assertSame(c3, last.connection(), "callbacks after the swap must name the successor");
-        assertEquals(CONNECTED, c.getState(), "the first predecessor no longer forwards");
-        assertNotNull(a.metrics());
-        assertNotNull(b.metrics());
+        for (Call call : l.calls()) {
+            assertSame(c, call.connection(), "a callback named another object than the connection");
+        }
+        assertTheManagerKeptTheProtocol();
         report("%d frames through 2 swaps (%s -> %s in %.0f us, back in %.0f us): none lost, duplicated or "
-                + "reordered; listeners saw no state change", total, a.name(), b.name(), there, back);
+                + "reordered; listeners saw no state change", accepted.get(), name(), b.name(), there, back);
     }
 
     @Test
-    @DisplayName("Hot swap: commands reaching the old connection during the swap take effect on the successor, "
-            + "in order")
+    @DisplayName("Hot swap: commands issued while a connection moves are held and run on the new engine, in order")
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void shouldReplayCommandsIssuedDuringTheHandoverOnTheSuccessorInOrder() {
-        ConnectionStrategy b = other();
+    void shouldHoldCommandsIssuedDuringASwapAndRunThemInOrder() throws InterruptedException {
+        InstrumentedStrategy a = primary();
+        secondary();
         RecordingPeerLink link = new RecordingPeerLink();
         RecordingConnectionListener l = new RecordingConnectionListener();
         NetworkConnection c = connectedAndHeard(link, l);
 
-        ConnectionHandover h = c.beginHandover();
-        RecordingConnectionListener late = commandsDuringHandover(c, 0); // frame 1 is refused by the successor
-        assertEquals(0, link.dataCount(), "the old connection sent after beginHandover");
-        NetworkConnection c2 = b.adopt(h);
-        c.completeHandover(c2);
+        CountDownLatch atGate = a.closeGate();
+        Workers swapper = new Workers("swapper", 1, (i, stopped) -> swapToOther());
+        assertTrue(atGate.await(WAIT.toSeconds(), TimeUnit.SECONDS), "the swap never began");
+        RecordingConnectionListener late = commandsDuringHandover(c, 0); // frame 1 is refused by the new engine
+        assertEquals(0, link.dataCount(), "a frame went out while the connection was held");
+        a.openGate();
+        swapper.join(WAIT);
+        assertNoProblems(swapper.problems);
 
-        awaitState(c2, CONNECTED);
+        awaitState(c, CONNECTED);
         waiting().until(() -> l.states().size() == 3 && l.deviceLists().size() == 2);
         assertEquals(List.of("DISCONNECTED>CONNECTED", "CONNECTED>DISCONNECTED", "DISCONNECTED>CONNECTED"),
                 l.states());
         assertEquals(List.of(devices(1), devices(2)), l.deviceLists());
         waiting().until(() -> link.dataCount() == 2);
-        assertEquals(List.of(0, 2), link.frames().stream().map(FakePeers::numberOf).toList());
-        waiting().until(() -> c2.metrics().droppedMessages() >= 1);
+        assertEquals(List.of(0, 2), link.frameNumbers());
+        assertEquals(secondary().name(), c.strategy());
+        waiting().until(() -> c.metrics().droppedMessages() >= 1);
 
-        c.disconnect(); // forwarded now
-        awaitState(c2, DISCONNECTED);
-        waiting().until(() -> late.states().contains("CONNECTED>DISCONNECTED"));
-    }
-
-    @Test
-    @DisplayName("Hot swap: a connection handed over while CONNECTING still connects")
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void shouldFinishAConnectionHandedOverWhileConnecting() throws InterruptedException {
-        ConnectionStrategy b = other();
-        ControllableHandshaker h = track(ControllableHandshaker.gated(() -> handshake(PEER, 2)));
-        NetworkConnection c = create(h, new RecordingPeerLink());
-        RecordingConnectionListener l = new RecordingConnectionListener();
-        c.addListener(l);
-        c.connect();
-        waiting().until(() -> h.calls() == 1);
-
-        AtomicReference<NetworkConnection> successor = new AtomicReference<>();
-        Workers swapper = new Workers("swapper", 1, (i, stopped) -> successor.set(handOver(c, b)));
-        h.open(); // the predecessor may wait for its handshake, or the successor may run its own
-        swapper.join(WAIT);
-        assertNoProblems(swapper.problems);
-        NetworkConnection c2 = successor.get();
-        awaitState(c2, CONNECTED);
-        waiting().until(() -> h.inFlight() == 0);
-        List<DeviceInfo> marker = devices(4, "marker");
-        c2.handshakeCompleted(handshake(PEER, marker));
-        awaitMarker(l, marker);
-
-        assertEquals(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED"), l.states());
-        assertEquals(List.of(devices(2), marker), l.deviceLists());
-        assertEquals(Optional.of(PEER), c2.getRemoteId());
-    }
-
-    @Test
-    @Timeout(value = 30, unit = TimeUnit.SECONDS)
-    void shouldRefuseASecondHandoverAndTheHandoverOfAClosedConnection() {
-        ConnectionStrategy b = other();
-        NetworkConnection c = connected(new RecordingPeerLink(), PEER, devices(1));
-        ConnectionHandover h = c.beginHandover();
-        assertThrows(IllegalStateException.class, c::beginHandover);
-        c.completeHandover(b.adopt(h));
-        assertThrows(IllegalStateException.class, c::beginHandover);
-
-        NetworkConnection d = create(track(ControllableHandshaker.scripted()), new RecordingPeerLink());
-        d.close();
-        assertThrows(IllegalStateException.class, d::beginHandover);
-    }
-
-    @Test
-    @Timeout(value = 30, unit = TimeUnit.SECONDS)
-    void shouldForwardToTheSuccessorAndIgnoreCloseAfterTheHandover() {
-        ConnectionStrategy b = other();
-        ControllableHandshaker h = track(ControllableHandshaker.answering(handshake(PEER, 2)));
-        NetworkConnection c = create(h, new RecordingPeerLink());
-        RecordingConnectionListener l = new RecordingConnectionListener();
-        c.addListener(l);
-
-        ConnectionHandover ho = c.beginHandover();
-        assertEquals(DISCONNECTED, ho.state());
-        assertEquals(Optional.empty(), ho.peer());
-        assertEquals(Long.MIN_VALUE, ho.lastHeartbeatNanos());
-        NetworkConnection c2 = b.adopt(ho);
-        c.completeHandover(c2);
-        assertEquals(DISCONNECTED, c2.getState());
-
-        c.connect(); // forwarded: the successor handshakes through the handed-over context
-        awaitState(c2, CONNECTED);
-        assertEquals(1, h.calls());
-        assertEquals(CONNECTED, c.getState());
-        assertEquals(Optional.of(PEER), c.getRemoteId());
-        assertEquals(b.name(), c.metrics().strategy(), "metrics() is forwarded like every query");
-        c.close(); // a no-op after the handover
-        List<DeviceInfo> marker = devices(4, "marker");
-        c2.handshakeCompleted(handshake(PEER, marker));
-        awaitMarker(l, marker);
-
-        assertEquals(CONNECTED, c2.getState());
-        assertEquals(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED"), l.states());
-    }
-
-    // ---- hot swap called off: no successor could be made -----------------------------------------------------------
-
-    @Test
-    @DisplayName("Hot swap called off: the connection takes over again, runs what was kept in order, and can hand "
-            + "over later")
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void shouldTakeTheConnectionBackWhenTheHandoverIsCalledOff() {
-        ConnectionStrategy b = other();
-        RecordingPeerLink link = new RecordingPeerLink();
-        RecordingConnectionListener l = new RecordingConnectionListener();
-        NetworkConnection c = connectedAndHeard(link, l);
-        assertTrue(c.send(numberedFrame(0)));
-        waiting().until(() -> link.dataCount() == 1);
-
-        c.beginHandover();
-        RecordingConnectionListener late = commandsDuringHandover(c, 1); // frame 2 is dropped: disconnected by then
-        assertEquals(1, link.dataCount(), "the connection sent while handing over");
-        c.abortHandover(); // the other strategy could not adopt it
-
-        waiting().until(() -> l.states().size() == 3 && l.deviceLists().size() == 2);
-        assertEquals(List.of("DISCONNECTED>CONNECTED", "CONNECTED>DISCONNECTED", "DISCONNECTED>CONNECTED"),
-                l.states());
-        assertEquals(List.of(devices(1), devices(2)), l.deviceLists());
-        waiting().until(() -> link.dataCount() == 3);
-        assertEquals(List.of(0, 1, 3), link.frameNumbers(), "kept frames sent in order, the one after disconnect "
-                + "dropped");
-        assertEquals(strategy().name(), c.strategy());
-        assertEquals(Optional.of(PEER), c.getRemoteId());
-        assertEquals(devices(2), c.getRemoteDevices());
-        assertThrows(IllegalStateException.class, c::abortHandover, "nothing left to call off");
-
-        c.disconnect(); // runs on the connection itself again, and reaches the listener added during the handover
+        c.disconnect();
         awaitState(c, DISCONNECTED);
         waiting().until(() -> late.states().contains("CONNECTED>DISCONNECTED"));
-
-        c.handshakeCompleted(handshake(PEER, 3));
-        awaitState(c, CONNECTED);
-        NetworkConnection c2 = handOver(c, b); // a later handover works as if the first had never begun
-        assertEquals(b.name(), c2.strategy());
-        assertEquals(CONNECTED, c2.getState());
-        assertEquals(devices(3), c2.getRemoteDevices());
+        assertTheManagerKeptTheProtocol();
     }
 
     @Test
-    @DisplayName("Hot swap called off while CONNECTING: the connection still connects")
+    @DisplayName("Hot swap: a connection moved while CONNECTING still connects")
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void shouldStillConnectWhenAHandoverWhileConnectingIsCalledOff() {
+    void shouldFinishAConnectionSwappedWhileConnecting() throws InterruptedException {
+        primary();
+        secondary();
         ControllableHandshaker h = track(ControllableHandshaker.gated(() -> handshake(PEER, 2)));
         NetworkConnection c = create(h, new RecordingPeerLink());
         RecordingConnectionListener l = new RecordingConnectionListener();
@@ -1722,10 +1713,10 @@ public abstract class ConnectionStrategyContractTest {
         c.connect();
         waiting().until(() -> h.calls() == 1);
 
-        ConnectionHandover ho = c.beginHandover();
-        assertEquals(CONNECTING, ho.state());
-        c.abortHandover();
-        h.open(); // the first handshake may still count, or the connection dials again
+        Workers swapper = new Workers("swapper", 1, (i, stopped) -> swapToOther());
+        h.open(); // the old engine may wait for its handshake, or the new one runs its own
+        swapper.join(WAIT);
+        assertNoProblems(swapper.problems);
         awaitState(c, CONNECTED);
         waiting().until(() -> h.inFlight() == 0);
         List<DeviceInfo> marker = devices(4, "marker");
@@ -1734,24 +1725,467 @@ public abstract class ConnectionStrategyContractTest {
 
         assertEquals(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED"), l.states());
         assertEquals(List.of(devices(2), marker), l.deviceLists());
+        assertEquals(Optional.of(PEER), c.getRemoteId());
+        assertEquals(secondary().name(), c.strategy());
+        assertTheManagerKeptTheProtocol();
+    }
+
+    @Test
+    @DisplayName("Hot swap called off: when the other strategy cannot take a connection over, it goes on where it "
+            + "was, runs the held commands in order, and can move later")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void shouldGoOnWhereItWasWhenTheOtherStrategyCannotAdopt() throws InterruptedException {
+        InstrumentedStrategy a = primary();
+        InstrumentedStrategy b = secondary();
+        RecordingPeerLink link = new RecordingPeerLink();
+        RecordingConnectionListener l = new RecordingConnectionListener();
+        NetworkConnection c = connectedAndHeard(link, l);
+        assertTrue(c.send(numberedFrame(0)));
+        waiting().until(() -> link.dataCount() == 1);
+
+        b.refuseAdopt(true);
+        CountDownLatch atGate = a.closeGate();
+        Workers swapper = new Workers("swapper", 1, (i, stopped) -> {
+            if (sameName()) {
+                host.add(b, 10);
+                secondaryAdded = true;
+            } else {
+                if (!secondaryAdded) {
+                    host.add(b, 0);
+                    secondaryAdded = true;
+                }
+                SwapResult r = control().change(StrategyChange.toDefault(b.name()));
+                if (r.failures().size() != 1 || r.migrated() != 0) {
+                    throw new AssertionError("expected one failure and no move, got " + r);
+                }
+            }
+        });
+        assertTrue(atGate.await(WAIT.toSeconds(), TimeUnit.SECONDS), "the swap never began");
+        RecordingConnectionListener late = commandsDuringHandover(c, 1); // frame 2 is dropped: disconnected then
+        a.openGate();
+        swapper.join(WAIT);
+        assertNoProblems(swapper.problems);
+
+        waiting().until(() -> l.states().size() == 3 && l.deviceLists().size() == 2);
+        assertEquals(List.of("DISCONNECTED>CONNECTED", "CONNECTED>DISCONNECTED", "DISCONNECTED>CONNECTED"),
+                l.states());
+        waiting().until(() -> link.dataCount() == 3);
+        assertEquals(List.of(0, 1, 3), link.frameNumbers(), "held frames sent in order, the one after disconnect "
+                + "dropped");
+        assertEquals(name(), c.strategy());
+        assertEquals(0, b.adopted());
+        assertEquals(devices(2), c.getRemoteDevices());
+        c.disconnect();
+        awaitState(c, DISCONNECTED);
+        waiting().until(() -> late.states().contains("CONNECTED>DISCONNECTED"));
+
+        if (sameName()) { // b goes before c reconnects, or its CONNECTED would make the manager try b again
+            host.remove(b);
+            secondaryAdded = false;
+        }
+        b.refuseAdopt(false);
+        c.handshakeCompleted(handshake(PEER, 3));
+        awaitState(c, CONNECTED);
+        swapToOther(); // a later move works as if the first had never begun
+        assertEquals(1, b.adopted());
+        assertEquals(CONNECTED, c.getState());
+        assertEquals(devices(3), c.getRemoteDevices());
+        assertTheManagerKeptTheProtocol();
+    }
+
+    @Test
+    @DisplayName("Hot swap with several producers and listeners: ten moves while four threads send to two "
+            + "connections; per producer nothing is lost, duplicated or reordered; listeners hear nothing")
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldKeepEveryProducersOrderAcrossSwaps() throws InterruptedException {
+        primary();
+        secondary();
+        int producers = 4;
+        List<RecordingPeerLink> links = List.of(new RecordingPeerLink(), new RecordingPeerLink());
+        List<RecordingConnectionListener> listeners = List.of(new RecordingConnectionListener(),
+                new RecordingConnectionListener(), new RecordingConnectionListener());
+        List<NetworkConnection> cs = new ArrayList<>();
+        for (RecordingPeerLink link : links) {
+            NetworkConnection c = create(track(ControllableHandshaker.scripted()), link);
+            listeners.forEach(c::addListener);
+            c.handshakeCompleted(handshake(NodeId.random(), 2));
+            awaitState(c, CONNECTED);
+            cs.add(c);
+        }
+        int perProducer = 1 << 20; // frame number = producer << 20 | sequence
+        AtomicInteger[] sentBy = new AtomicInteger[producers];
+        for (int p = 0; p < producers; p++) {
+            sentBy[p] = new AtomicInteger();
+        }
+        Workers senders = new Workers("producer", producers, (p, stopped) -> {
+            NetworkConnection c = cs.get(p % cs.size());
+            RecordingPeerLink link = links.get(p % links.size());
+            int n = 0;
+            while (!stopped.getAsBoolean() && n < perProducer) {
+                if (n - link.dataCount() / 2 > 128) { // two producers per link: at most ~256 in flight per connection
+                    Thread.yield();
+                    continue;
+                }
+                if (!c.send(numberedFrame(p << 20 | n))) {
+                    throw new AssertionError("producer " + p + ": frame " + n + " refused");
+                }
+                sentBy[p].set(++n);
+            }
+        });
+        for (int swap = 0; swap < 10; swap++) {
+            int before = sentBy[0].get();
+            waiting().until(() -> sentBy[0].get() >= before + 200);
+            if (swap % 2 == 0) {
+                swapToOther();
+            } else {
+                swapBack();
+            }
+        }
+        senders.stopAndJoin(WAIT);
+        assertNoProblems(senders.problems);
+
+        int total = 0;
+        for (AtomicInteger a : sentBy) {
+            total += a.get();
+        }
+        int expected = total;
+        waiting().until(() -> links.stream().mapToInt(RecordingPeerLink::dataCount).sum() >= expected);
+        for (int k = 0; k < links.size(); k++) {
+            int[] next = new int[producers];
+            for (RecordingPeerLink.Sent sent : links.get(k).sent()) {
+                int number = numberOf(sent.frame());
+                int p = number >>> 20;
+                int seq = number & (perProducer - 1);
+                assertEquals(k, p % links.size(), "a frame of producer " + p + " reached the wrong peer");
+                assertEquals(next[p], seq, "producer " + p + ": frame lost, duplicated or reordered");
+                next[p]++;
+            }
+            for (int p = k; p < producers; p += links.size()) {
+                assertEquals(sentBy[p].get(), next[p], "producer " + p + ": frames missing");
+            }
+        }
+        for (RecordingConnectionListener l : listeners) {
+            assertEquals(List.of("DISCONNECTED>CONNECTED", "DISCONNECTED>CONNECTED"), l.states(),
+                    "a listener saw a state change from a swap");
+        }
+        assertTheManagerKeptTheProtocol();
+        report("%d frames from %d producers to 2 connections across 10 swaps, each producer's in order", total,
+                producers);
+    }
+
+    @Test
+    @DisplayName("Hot swap while a listener is stuck: the move finishes, MIDI keeps flowing, and the listener gets "
+            + "every later event in order once it returns")
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldSwapWhileAListenerIsStuck() throws Exception {
+        primary();
+        secondary();
+        RecordingPeerLink link = new RecordingPeerLink();
+        RecordingConnectionListener l = new RecordingConnectionListener();
+        NetworkConnection c = connectedAndHeard(link, l);
+        List<DeviceInfo> trap = devices(4, "trap");
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        c.addListener(new ConnectionListener() {
+            @Override
+            public void stateChanged(NetworkConnection conn, ConnectionState from, ConnectionState to) {
+            }
+
+            @Override
+            public void devicesChanged(NetworkConnection conn, List<DeviceInfo> devices) {
+                if (devices.equals(trap)) {
+                    entered.countDown();
+                    try {
+                        release.await(60, TimeUnit.SECONDS); // stuck, but bounded
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        });
+        c.handshakeCompleted(handshake(PEER, trap));
+        assertTrue(entered.await(WAIT.toSeconds(), TimeUnit.SECONDS), "the stuck listener was never called");
+        try {
+            AtomicInteger accepted = new AtomicInteger();
+            Workers sender = sender(c, link, accepted);
+            waiting().until(() -> accepted.get() >= 200);
+            within(WAIT, "a swap with a stuck listener", () -> {
+                swapToOther();
+                return null;
+            });
+            int atSwap = accepted.get();
+            waiting().until(() -> accepted.get() >= atSwap + 200);
+            sender.stopAndJoin(WAIT);
+            assertNoProblems(sender.problems);
+            assertAllFramesInOrder(link, accepted.get());
+            c.disconnect();
+            awaitState(c, DISCONNECTED);
+            assertEquals(secondary().name(), c.strategy());
+        } finally {
+            release.countDown();
+        }
+        waiting().until(() -> l.states().size() == 2);
+        assertEquals(List.of("DISCONNECTED>CONNECTED", "CONNECTED>DISCONNECTED"), l.states());
+        assertEquals(List.of(devices(1), trap), l.deviceLists());
+        assertTheManagerKeptTheProtocol();
+    }
+
+    @Test
+    @DisplayName("Hot swap interrupted by a strategy leaving: every connection ends on a strategy that is there, "
+            + "connected, with nothing lost")
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldKeepEveryConnectionWhenAStrategyLeavesDuringASwap() throws InterruptedException {
+        primary();
+        InstrumentedStrategy b = secondary();
+        int n = 20;
+        List<RecordingPeerLink> links = new ArrayList<>();
+        List<NetworkConnection> cs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            RecordingPeerLink link = new RecordingPeerLink();
+            NetworkConnection c = create(track(ControllableHandshaker.scripted()), link);
+            c.handshakeCompleted(handshake(NodeId.random(), 1));
+            links.add(link);
+            cs.add(c);
+        }
+        for (NetworkConnection c : cs) {
+            awaitState(c, CONNECTED);
+        }
+        AtomicInteger accepted = new AtomicInteger();
+        Workers sender = sender(cs.get(0), links.get(0), accepted);
+        waiting().until(() -> accepted.get() >= 200);
+
+        Workers swapper = new Workers("swapper", 1, (i, stopped) -> swapToOther());
+        waiting().until(() -> b.adopted() >= 1);
+        host.remove(b); // leaves in the middle: what moved comes back, what did not stays
+        secondaryAdded = false;
+        swapper.join(WAIT);
+        int atEnd = accepted.get();
+        waiting().until(() -> accepted.get() >= atEnd + 200);
+        sender.stopAndJoin(WAIT);
+        assertNoProblems(sender.problems);
+
+        for (NetworkConnection c : cs) {
+            assertEquals(name(), c.strategy(), "a connection stayed with the strategy that left");
+            assertEquals(CONNECTED, c.getState());
+        }
+        assertAllFramesInOrder(links.get(0), accepted.get());
+        assertTheManagerKeptTheProtocol();
+        report("%d connections: %d had moved when the other strategy left; all back, none lost", n, b.adopted());
+    }
+
+    @Test
+    @DisplayName("Hot swap forty times in a row: every call still goes through one engine, nothing lost")
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldSwapFortyTimesInARowWithOneForwardAtMost() throws InterruptedException {
+        InstrumentedStrategy a = primary();
+        InstrumentedStrategy b = secondary();
+        RecordingPeerLink link = new RecordingPeerLink();
+        RecordingConnectionListener l = new RecordingConnectionListener();
+        NetworkConnection c = connectedAndHeard(link, l);
+        AtomicInteger accepted = new AtomicInteger();
+        Workers sender = sender(c, link, accepted);
+        long t0 = System.nanoTime();
+        for (int swap = 0; swap < 40; swap++) {
+            int before = accepted.get();
+            waiting().until(() -> accepted.get() >= before + 50);
+            if (swap % 2 == 0) {
+                swapToOther();
+            } else {
+                swapBack();
+            }
+        }
+        double ms = (System.nanoTime() - t0) / 1e6;
+        sender.stopAndJoin(WAIT);
+        assertNoProblems(sender.problems);
+        assertAllFramesInOrder(link, accepted.get());
+
+        assertEquals(40, a.handoversBegun() + b.handoversBegun());
+        assertEquals(name(), c.strategy());
+        assertEquals(CONNECTED, c.getState());
+        for (int i = 0; i < 1000; i++) {
+            c.getState();
+            c.checkHeartbeat();
+        }
+        assertEquals(1, a.maxDepth(), "calls went through more than one engine after 40 swaps");
+        assertEquals(List.of("DISCONNECTED>CONNECTED"), l.states());
+        assertTheManagerKeptTheProtocol();
+        report("40 swaps in %.0f ms with %d frames flowing; depth stays 1", ms, accepted.get());
+    }
+
+    @Test
+    @DisplayName("Strategies leaving: connections move to what remains, wait with none left (keeping peer and "
+            + "state, sending nothing), and resume when a strategy comes back")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void shouldMoveConnectionsAwayFromAStrategyThatLeaves() {
+        InstrumentedStrategy a = primary();
+        InstrumentedStrategy b = secondary();
+        RecordingPeerLink link = new RecordingPeerLink();
+        RecordingConnectionListener l = new RecordingConnectionListener();
+        NetworkConnection c = connectedAndHeard(link, l);
+        host.add(b, -10); // lower ranking, not the default: nothing moves
+        assertEquals(0, b.adopted());
+
+        host.remove(a);
+        assertEquals(b.name(), c.strategy());
+        assertEquals(1, b.adopted());
+        assertTrue(c.send(numberedFrame(0)));
+        waiting().until(() -> link.dataCount() == 1);
+
+        host.remove(b);
+        assertEquals(CONNECTED, c.getState(), "the connection lost its state with the last strategy");
+        assertEquals(Optional.of(PEER), c.getRemoteId());
+        assertEquals(devices(1), c.getRemoteDevices());
+        assertFalse(c.send(numberedFrame(1)), "sent with no strategy");
+        assertTrue(control().status().degraded().isPresent(), "no strategy, and the status does not say so");
+        c.notifyHeartbeat();
+        c.checkHeartbeat();
+
+        host.add(a, 0);
+        assertEquals(name(), c.strategy());
+        assertEquals(CONNECTED, c.getState());
+        assertTrue(c.send(numberedFrame(2)));
+        waiting().until(() -> link.dataCount() == 2);
+        assertEquals(List.of(0, 2), link.frameNumbers());
+        assertEquals(List.of("DISCONNECTED>CONNECTED"), l.states());
+        assertTrue(control().status().degraded().isEmpty(), control().status().toString());
+        assertTheManagerKeptTheProtocol();
+    }
+
+    // ---- the engine SPI itself, as the manager relies on it ----------------------------------------------------------
+
+    private ConnectionEngine engine(ControllableHandshaker h, RecordingPeerLink link, RecordingConnectionListener l) {
+        return strategy().create(FakePeers.context(h, link), l.asEngineEvents());
+    }
+
+    @Test
+    @DisplayName("Engine handover: the state, peer, devices, heartbeat time and unsent MIDI move; no event for the "
+            + "move; the old engine answers queries and stays silent")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void shouldHandAnEngineOverWithItsWholeState() {
+        RecordingPeerLink link = new RecordingPeerLink();
+        RecordingConnectionListener l1 = new RecordingConnectionListener();
+        ConnectionEngine e1 = engine(track(ControllableHandshaker.scripted()), link, l1);
+        List<DeviceInfo> peerDevices = devices(3, "engine");
+        e1.handshakeCompleted(handshake(PEER, peerDevices));
+        waiting().until(() -> e1.getState() == CONNECTED && l1.deviceLists().size() == 1);
+        for (int i = 0; i < 100; i++) {
+            assertTrue(e1.send(numberedFrame(i)));
+        }
+        waiting().until(() -> e1.getTimeSinceLastHeartbeat() >= 20);
+
+        Handover h = e1.beginHandover();
+        int eventsAtBegin = l1.size();
+        assertEquals(CONNECTED, h.state());
+        assertEquals(PEER, h.peer().orElseThrow().node().id());
+        assertEquals(peerDevices, h.peer().orElseThrow().devices());
+        assertTrue(h.lastHeartbeatNanos() != Long.MIN_VALUE);
+        RecordingConnectionListener l2 = new RecordingConnectionListener();
+        ConnectionEngine e2 = strategy().adopt(h, l2.asEngineEvents());
+        e1.completeHandover();
+        for (int i = 100; i < 200; i++) {
+            assertTrue(e2.send(numberedFrame(i)));
+        }
+        assertAllFramesInOrder(link, 200);
+
+        assertEquals(CONNECTED, e2.getState());
+        assertEquals(Optional.of(PEER), e2.getRemoteId());
+        assertEquals(peerDevices, e2.getRemoteDevices());
+        assertTrue(e2.getTimeSinceLastHeartbeat() >= 20, "heartbeat age not carried over");
+        assertEquals(CONNECTED, e1.getState(), "the old engine no longer answers queries");
+        assertEquals(Optional.of(PEER), e1.getRemoteId());
+        e2.disconnect();
+        waiting().until(() -> l2.states().equals(List.of("CONNECTED>DISCONNECTED")));
+        assertEquals(eventsAtBegin, l1.size(), "the old engine raised an event after beginHandover");
+        e2.close();
+    }
+
+    @Test
+    @DisplayName("Engine handover while CONNECTING: a late handshake result changes nothing in the old engine; the "
+            + "new one connects")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void shouldIgnoreALateHandshakeResultAfterBeginHandover() {
+        ControllableHandshaker h = track(ControllableHandshaker.scripted());
+        RecordingConnectionListener l1 = new RecordingConnectionListener();
+        ConnectionEngine e1 = engine(h, new RecordingPeerLink(), l1);
+        e1.connect();
+        waiting().until(() -> h.calls() == 1 && l1.states().size() == 1);
+
+        Handover ho = e1.beginHandover(); // may wait (bounded) for the handshake; it gets no answer yet
+        assertEquals(CONNECTING, ho.state());
+        h.respond(handshake(PEER, 2)); // the old engine's late answer (or the new engine's, if it ran first)
+        h.respond(handshake(PEER, 2));
+        RecordingConnectionListener l2 = new RecordingConnectionListener();
+        ConnectionEngine e2 = strategy().adopt(ho, l2.asEngineEvents());
+        e1.completeHandover();
+        waiting().until(() -> e2.getState() == CONNECTED);
+        waiting().until(() -> h.inFlight() == 0);
+
+        assertEquals(List.of("DISCONNECTED>CONNECTING"), l1.states(), "the old engine acted on a late result");
+        assertEquals(CONNECTING, e1.getState());
+        assertEquals(List.of("CONNECTING>CONNECTED"), l2.states());
+        e2.close();
+    }
+
+    @Test
+    @DisplayName("Engine handover called off: the engine goes on, and can hand over later")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void shouldResumeAnEngineWhoseHandoverIsCalledOff() {
+        RecordingPeerLink link = new RecordingPeerLink();
+        RecordingConnectionListener l = new RecordingConnectionListener();
+        ConnectionEngine e = engine(track(ControllableHandshaker.scripted()), link, l);
+        e.handshakeCompleted(handshake(PEER, 1));
+        waiting().until(() -> e.getState() == CONNECTED);
+        assertTrue(e.send(numberedFrame(0)));
+
+        e.beginHandover();
+        e.abortHandover();
+        assertTrue(e.send(numberedFrame(1)));
+        e.disconnect();
+        waiting().until(() -> l.states().equals(List.of("DISCONNECTED>CONNECTED", "CONNECTED>DISCONNECTED")));
+        assertAllFramesInOrder(link, 2);
+        e.handshakeCompleted(handshake(PEER, 3));
+        waiting().until(() -> e.getState() == CONNECTED);
+
+        Handover h = e.beginHandover();
+        assertEquals(devices(3), h.peer().orElseThrow().devices());
+        ConnectionEngine e2 = strategy().adopt(h, new RecordingConnectionListener().asEngineEvents());
+        e.completeHandover();
+        assertEquals(CONNECTED, e2.getState());
+        e2.close();
+    }
+
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void shouldRefuseASecondHandoverAndTheHandoverOfAClosedEngine() {
+        RecordingConnectionListener l = new RecordingConnectionListener();
+        ConnectionEngine e = engine(track(ControllableHandshaker.scripted()), new RecordingPeerLink(), l);
+        e.handshakeCompleted(handshake(PEER, 1));
+        waiting().until(() -> e.getState() == CONNECTED);
+        Handover h = e.beginHandover();
+        assertThrows(IllegalStateException.class, e::beginHandover);
+        ConnectionEngine e2 = strategy().adopt(h, new RecordingConnectionListener().asEngineEvents());
+        e.completeHandover();
+        assertThrows(IllegalStateException.class, e::beginHandover);
+        e2.close();
+
+        ConnectionEngine d = engine(track(ControllableHandshaker.scripted()), new RecordingPeerLink(), l);
+        d.close();
+        waiting().until(() -> d.getState() == DISCONNECTED);
+        assertThrows(IllegalStateException.class, d::beginHandover);
     }
 
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void shouldRefuseToCallOffAHandoverThatIsNotUnderWay() {
-        ConnectionStrategy b = other();
-        NetworkConnection c = connected(new RecordingPeerLink(), PEER, devices(1));
-        assertThrows(IllegalStateException.class, c::abortHandover, "no handover has begun");
-        assertEquals(CONNECTED, c.getState());
-        c.beginHandover();
-        c.abortHandover();
-        assertThrows(IllegalStateException.class, c::abortHandover, "already called off");
-        NetworkConnection c2 = handOver(c, b);
-        assertThrows(IllegalStateException.class, c::abortHandover, "already complete");
-        assertEquals(CONNECTED, c2.getState());
-
-        NetworkConnection d = create(track(ControllableHandshaker.scripted()), new RecordingPeerLink());
-        d.close();
-        assertThrows(IllegalStateException.class, d::abortHandover, "closed");
+        RecordingConnectionListener l = new RecordingConnectionListener();
+        ConnectionEngine e = engine(track(ControllableHandshaker.scripted()), new RecordingPeerLink(), l);
+        e.handshakeCompleted(handshake(PEER, 1));
+        waiting().until(() -> e.getState() == CONNECTED);
+        assertThrows(IllegalStateException.class, e::abortHandover, "no handover has begun");
+        e.beginHandover();
+        e.abortHandover();
+        assertThrows(IllegalStateException.class, e::abortHandover, "already called off");
+        assertEquals(CONNECTED, e.getState());
+        e.close();
     }
 }

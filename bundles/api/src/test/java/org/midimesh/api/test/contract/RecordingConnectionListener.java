@@ -9,10 +9,12 @@ import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.connection.ConnectionListener;
 import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.strategy.spi.EngineEvents;
 
 /**
  * Records every callback with the connection, the thread it ran on and, optionally ({@link #checkingLocks()}), the
- * locks that thread held at the time. Thread-safe; the recording itself takes no lock.
+ * locks that thread held at the time. Also records an engine's events ({@link #asEngineEvents()}), with no connection.
+ * Thread-safe; the recording itself takes no lock.
  */
 public final class RecordingConnectionListener implements ConnectionListener {
 
@@ -68,6 +70,29 @@ public final class RecordingConnectionListener implements ConnectionListener {
     @Override
     public void devicesChanged(NetworkConnection connection, List<DeviceInfo> devices) {
         record(new Call(Kind.DEVICES, connection, null, null, null, List.copyOf(devices), thread(), held()));
+    }
+
+    /**
+     * An {@link EngineEvents} that records into this listener, for tests of a strategy's engines without the strategy
+     * manager: each event is recorded as a callback whose {@link Call#connection()} is null.
+     */
+    public EngineEvents asEngineEvents() {
+        return new EngineEvents() {
+            @Override
+            public void stateChanged(ConnectionState from, ConnectionState to) {
+                RecordingConnectionListener.this.stateChanged(null, from, to);
+            }
+
+            @Override
+            public void error(String message) {
+                RecordingConnectionListener.this.error(null, message);
+            }
+
+            @Override
+            public void devicesChanged(List<DeviceInfo> devices) {
+                RecordingConnectionListener.this.devicesChanged(null, devices);
+            }
+        };
     }
 
     private void record(Call call) {

@@ -14,10 +14,11 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import org.HdrHistogram.AtomicHistogram;
 import org.midimesh.api.connection.ConnectionContext;
-import org.midimesh.api.connection.ConnectionHandover;
 import org.midimesh.api.connection.ConnectionMetrics;
-import org.midimesh.api.connection.ConnectionStrategy;
-import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.strategy.spi.ConnectionEngine;
+import org.midimesh.api.strategy.spi.ConnectionStrategy;
+import org.midimesh.api.strategy.spi.EngineEvents;
+import org.midimesh.api.strategy.spi.Handover;
 import org.midimesh.common.NamedThreadFactory;
 import org.midimesh.common.metrics.QueryMeter;
 import org.osgi.service.component.annotations.Activate;
@@ -31,18 +32,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The mutex connection strategy (workplan Approach A): makes {@link MutexNetworkConnection}s. Thread-safe.
- * <p>Owns two thread pools shared by all its connections: the notification thread {@code midimesh-mutex-notify}
- * (every listener call of every connection, in order per connection) and the handshake threads
- * {@code midimesh-mutex-connect-<n>} (the blocking HTTP handshake, so {@code connect()} returns at once). Both are
- * created in the constructor and stopped, with a bounded wait, in {@link #deactivate()}, which also closes every
- * connection this strategy made (or adopted) that is still open and not being handed over.
- * <p>Metrics: {@link #metrics()} sums the open connections and the final counters of every connection closed or
- * handed over since activation. One small lock, {@code totalsLock}, makes moving a connection into those retired
- * totals and summing them atomic, so each connection counts exactly once; it guards arithmetic only.
+ * The mutex connection strategy (workplan Approach A): makes {@link MutexConnectionEngine}s. Thread-safe.
+ * <p>Owns two thread pools shared by all its engines: the notification thread {@code midimesh-mutex-notify} (every
+ * event of every engine, in order per engine) and the handshake threads {@code midimesh-mutex-connect-<n>} (the
+ * blocking HTTP handshake, so {@code connect()} returns at once). Both are created in the constructor and stopped,
+ * with a bounded wait, in {@link #deactivate()}, which also closes every engine this strategy made (or adopted) that
+ * is still open and ACTIVE: one that is handing over belongs to the swap and is left alone.
+ * <p>Metrics: {@link #metrics()} sums the open engines and the final counters of every engine closed or handed over
+ * since activation. One small lock, {@code registryLock}, makes registering an engine atomic with the stopped check,
+ * and moving an engine into those retired totals atomic with summing them, so each engine counts exactly once. It
+ * guards the set and the arithmetic only: no engine lock is ever taken under it, and it is never taken under one.
  */
 @Component(service = ConnectionStrategy.class, immediate = true, configurationPid = MutexConnectionStrategy.PID,
-        property = ConnectionStrategy.STRATEGY_PROPERTY + "=" + MutexNetworkConnection.STRATEGY)
+        property = ConnectionStrategy.STRATEGY_PROPERTY + "=" + MutexConnectionEngine.STRATEGY)
 @Designate(ocd = MutexConnectionStrategy.Config.class)
 public final class MutexConnectionStrategy implements ConnectionStrategy {
 
@@ -71,33 +73,38 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
         int handshake_threads() default DEFAULT_HANDSHAKE_THREADS;
 
         @AttributeDefinition(name = "Handover timeout (ms)", min = "1",
-                description = "How long beginHandover (hot swap) waits for a connection's pending callbacks to be "
-                        + "delivered before it hands the connection over anyway (logged at ERROR)")
+                description = "How long beginHandover (hot swap) may wait, in all, for a connection's deferred "
+                        + "commands to run and its pending events to be delivered; when it runs out the handover "
+                        + "is refused (logged at WARN with the notification thread's stack) and the connection "
+                        + "goes on")
         long handover_timeout_ms() default DEFAULT_HANDOVER_TIMEOUT_MS;
     }
 
     private final ThreadPoolExecutor notifyExecutor;
     private final ThreadPoolExecutor connectExecutor;
-    // Open connections made or adopted here; a connection leaves (retire) when closed or handed over.
-    private final Set<MutexNetworkConnection> open = ConcurrentHashMap.newKeySet();
-    // Guards retiredMetrics, and makes retiring a connection atomic with summing the totals.
-    private final ReentrantLock totalsLock = new ReentrantLock();
-    // Guarded by totalsLock: final counters of the connections retired so far.
+    // Open engines made or adopted here; an engine leaves (retire) when closed or handed over. Added to under
+    // registryLock, removed under it; iterated under it (metrics) or copied under it (deactivate).
+    private final Set<MutexConnectionEngine> open = ConcurrentHashMap.newKeySet();
+    // Guards adding to open together with the stopped check, and retiredMetrics together with leaving open.
+    private final ReentrantLock registryLock = new ReentrantLock();
+    // Guarded by registryLock: final counters of the engines retired so far.
     private MutexConnectionMetrics retiredMetrics = MutexConnectionMetrics.ZERO;
-    // Query latency samples of every connection made or adopted here (each also records its own): recording is
+    // Query latency samples of every engine made or adopted here (each also records its own): recording is
     // lock-free from any querying thread; readers summarize it without a lock (QueryMeter).
     private final AtomicHistogram latency = QueryMeter.newHistogram();
-    private final MutexNetworkConnection.Env env;
-    // Written once by the notification thread's factory (before the thread runs); read by connections to refuse a
-    // beginHandover from a listener callback. Publishes nothing else.
+    private final MutexConnectionEngine.Env env;
+    // Written once by the notification thread's factory (before the thread runs); read by engines to refuse a
+    // beginHandover from an event and to log the thread's stack when beginHandover waits for it in vain. Publishes
+    // nothing else.
     private volatile Thread notifyThread;
-    // Set once by deactivate(); read by create(). Together with the concurrent set it guarantees that a connection
-    // created concurrently with deactivation is closed by one side or the other.
+    // Set once by deactivate() under registryLock; read under it by register() and without it by checkRunning() as
+    // an early refusal. Under the lock it guarantees that an engine registered concurrently with deactivation is
+    // either closed by deactivate or refused (and never seen by anyone). Publishes nothing else.
     private final AtomicBoolean stopped = new AtomicBoolean();
-    // Written by the SCR thread (constructor, modified); read by connections on any thread at each timed lock wait.
+    // Written by the SCR thread (constructor, modified); read by engines on any thread at each timed lock wait.
     // A plain value: it publishes nothing else.
     private volatile long lockTimeoutMs;
-    // Like lockTimeoutMs, read by connections at each beginHandover.
+    // Like lockTimeoutMs, read by engines at each beginHandover.
     private volatile long handoverTimeoutMs;
 
     @Activate
@@ -115,8 +122,8 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
         this.notifyExecutor.prestartAllCoreThreads();
         this.connectExecutor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), new NamedThreadFactory("midimesh-mutex-connect", true));
-        this.env = new MutexNetworkConnection.Env(notifyExecutor, connectExecutor, () -> lockTimeoutMs,
-                () -> handoverTimeoutMs, () -> Thread.currentThread() == notifyThread, this::retire, latency);
+        this.env = new MutexConnectionEngine.Env(notifyExecutor, connectExecutor, () -> lockTimeoutMs,
+                () -> handoverTimeoutMs, () -> notifyThread, this::retire, latency);
         LOG.info("mutex strategy activated, lock timeout {} ms, {} handshake threads, handover timeout {} ms",
                 lockTimeoutMs, threads, handoverTimeoutMs);
     }
@@ -138,30 +145,36 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
     }
 
     /**
-     * Closes every open connection made here (except those being handed over: they belong to the swap), then stops
-     * both pools (bounded wait). Idempotent.
+     * Closes every open engine made here that is ACTIVE (one that is handing over belongs to the swap and is left
+     * alone), then stops both pools (bounded wait). Idempotent.
      */
     @Deactivate
     void deactivate() {
-        if (!stopped.compareAndSet(false, true)) {
-            return;
+        List<MutexConnectionEngine> toClose;
+        registryLock.lock();
+        try {
+            if (!stopped.compareAndSet(false, true)) {
+                return;
+            }
+            toClose = List.copyOf(open);
+        } finally {
+            registryLock.unlock();
         }
-        List<MutexNetworkConnection> toClose = List.copyOf(open);
-        for (MutexNetworkConnection c : toClose) {
+        for (MutexConnectionEngine c : toClose) {
             try {
                 c.closeForShutdown();
             } catch (RuntimeException e) {
                 LOG.error("closing {} failed", c, e);
             }
         }
-        // Interrupts blocked handshakes; their results are ignored because the connections are closed.
+        // Interrupts blocked handshakes; their results are ignored because the engines are closed or handing over.
         connectExecutor.shutdownNow();
         // Lets the queued events (the DISCONNECTED of each close) and deferred commands run first.
         notifyExecutor.shutdown();
         // '&', not '&&': wait for both pools even when the first one is late.
         boolean stoppedInTime = awaitStop(connectExecutor, "midimesh-mutex-connect-*")
                 & awaitStop(notifyExecutor, "midimesh-mutex-notify");
-        LOG.info("mutex strategy deactivated, closed {} connections{}", toClose.size(),
+        LOG.info("mutex strategy deactivated, {} open engines closed unless handing over{}", toClose.size(),
                 stoppedInTime ? "" : ", some threads did not stop in time");
     }
 
@@ -181,43 +194,53 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
 
     @Override
     public String name() {
-        return MutexNetworkConnection.STRATEGY;
+        return MutexConnectionEngine.STRATEGY;
     }
 
     /**
-     * A new DISCONNECTED connection; the caller owns it and must close it (deactivation closes the ones left).
+     * A new DISCONNECTED engine reporting to {@code events}; the caller owns it and ends it with close() or
+     * completeHandover() (deactivation closes the ACTIVE ones left).
      *
      * @throws IllegalStateException when this strategy has been deactivated
      */
     @Override
-    public NetworkConnection create(ConnectionContext context) {
+    public ConnectionEngine create(ConnectionContext context, EngineEvents events) {
         Objects.requireNonNull(context, "context");
-        return register(new MutexNetworkConnection(context, env));
+        Objects.requireNonNull(events, "events");
+        checkRunning();
+        MutexConnectionEngine c = new MutexConnectionEngine(context, events, env);
+        register(c);
+        return c;
     }
 
     /**
-     * A connection continuing from {@code handover}: same state, peer, devices, heartbeat time and listeners, no
-     * callback for the move; the handed-over frames are sent first and a CONNECTING connection runs its own handshake.
+     * An engine continuing from {@code handover}: same state, peer, devices and heartbeat time, no event for the
+     * move. Once it is registered, the handed-over frames are sent first (when CONNECTED) and a CONNECTING engine
+     * dials its own handshake; when the strategy is stopped nothing is sent or dialled.
      *
      * @throws IllegalStateException when this strategy has been deactivated
      */
     @Override
-    public NetworkConnection adopt(ConnectionHandover handover) {
+    public ConnectionEngine adopt(Handover handover, EngineEvents events) {
         Objects.requireNonNull(handover, "handover");
+        Objects.requireNonNull(events, "events");
         checkRunning();
-        MutexNetworkConnection c = new MutexNetworkConnection(handover.context(), env);
-        c.adopt(handover);
-        return register(c);
+        MutexConnectionEngine c = new MutexConnectionEngine(handover.context(), events, env);
+        c.restore(handover);
+        register(c);
+        c.resumeAdopted(handover.queuedFrames());
+        return c;
     }
 
-    private MutexNetworkConnection register(MutexNetworkConnection c) {
-        checkRunning();
-        open.add(c);
-        if (stopped.get()) { // deactivate() ran meanwhile and may not have seen it
-            c.close();
-            throw new IllegalStateException("the mutex strategy is stopped");
+    /** Adds a new engine (no thread has it yet) to the open ones, or refuses it when stopped: then nobody sees it. */
+    private void register(MutexConnectionEngine c) {
+        registryLock.lock();
+        try {
+            checkRunning();
+            open.add(c);
+        } finally {
+            registryLock.unlock();
         }
-        return c;
     }
 
     private void checkRunning() {
@@ -226,22 +249,22 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
         }
     }
 
-    /** Folds a closed or handed-over connection's final counters into the totals; once per connection. */
-    private void retire(MutexNetworkConnection c) {
+    /** Folds a closed or handed-over engine's final counters into the totals; once per engine. */
+    private void retire(MutexConnectionEngine c) {
         MutexConnectionMetrics last = c.detailedMetrics().withoutWaitingCommands();
-        totalsLock.lock();
+        registryLock.lock();
         try {
             if (open.remove(c)) {
                 retiredMetrics = retiredMetrics.plus(last);
             }
         } finally {
-            totalsLock.unlock();
+            registryLock.unlock();
         }
     }
 
     /**
-     * Totals over every connection made or adopted since activation: the open ones now, the closed and handed-over
-     * ones as of their close or handover. Waits for no connection lock and no thread of the strategy.
+     * Totals over every engine made or adopted since activation: the open ones now, the closed and handed-over ones
+     * as of their close or handover. Waits for no engine lock and no thread of the strategy.
      */
     @Override
     public ConnectionMetrics metrics() {
@@ -250,19 +273,19 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
 
     /** The totals with the mutex counters, as {@link #metrics()} counts them. */
     public MutexConnectionMetrics detailedMetrics() {
-        totalsLock.lock();
+        registryLock.lock();
         try {
             MutexConnectionMetrics sum = retiredMetrics;
-            for (MutexNetworkConnection c : open) {
+            for (MutexConnectionEngine c : open) {
                 sum = sum.plus(c.detailedMetrics());
             }
             return sum;
         } finally {
-            totalsLock.unlock();
+            registryLock.unlock();
         }
     }
 
-    /** Number of connections made or adopted here and not yet closed or handed over. */
+    /** Number of engines made or adopted here and not yet closed or handed over. */
     public int openConnections() {
         return open.size();
     }

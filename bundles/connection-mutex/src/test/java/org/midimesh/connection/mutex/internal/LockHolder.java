@@ -5,14 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-/** Holds a connection's lock on another thread until closed, to provoke contention and timeouts. */
+/** Holds an engine's lock on another thread until closed, to provoke contention and timeouts. */
 final class LockHolder implements AutoCloseable {
 
     private final CountDownLatch held = new CountDownLatch(1);
     private final CountDownLatch release = new CountDownLatch(1);
     private final Thread thread;
 
-    LockHolder(MutexNetworkConnection c) throws InterruptedException {
+    LockHolder(MutexConnectionEngine c) throws InterruptedException {
         thread = new Thread(() -> {
             c.lockForTest().lock();
             try {

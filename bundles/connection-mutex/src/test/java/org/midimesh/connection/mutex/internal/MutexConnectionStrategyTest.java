@@ -23,7 +23,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.connection.ConnectionContext;
 import org.midimesh.api.connection.Handshaker;
-import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.strategy.spi.ConnectionEngine;
+import org.midimesh.api.strategy.spi.EngineEvents;
 import org.midimesh.api.test.DeadlockWatchdog;
 import org.midimesh.api.test.contract.ControllableHandshaker;
 import org.midimesh.api.test.contract.FakePeers;
@@ -32,6 +33,7 @@ import org.midimesh.api.test.contract.RecordingPeerLink;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 @ExtendWith(DeadlockWatchdog.class)
+@SuppressWarnings("try") // a LockHolder is held for its effect, not referenced
 class MutexConnectionStrategyTest {
 
     private static final Duration WAIT = Duration.ofSeconds(10);
@@ -52,6 +54,10 @@ class MutexConnectionStrategyTest {
 
     private static ConnectionContext context(Handshaker h) {
         return FakePeers.context(h, new RecordingPeerLink());
+    }
+
+    private static EngineEvents events() {
+        return new RecordingConnectionListener().asEngineEvents();
     }
 
     private static Set<String> mutexThreads() {
@@ -92,11 +98,10 @@ class MutexConnectionStrategyTest {
         start(Map.of());
         NodeId peer = NodeId.random();
         ControllableHandshaker blocked = ControllableHandshaker.scripted();
-        NetworkConnection connecting = strategy.create(context(blocked));
-        NetworkConnection connected = strategy.create(context(ControllableHandshaker.scripted()));
         RecordingConnectionListener listener = new RecordingConnectionListener();
-        connecting.addListener(listener);
-        connected.addListener(listener);
+        ConnectionEngine connecting = strategy.create(context(blocked), listener.asEngineEvents());
+        ConnectionEngine connected = strategy.create(context(ControllableHandshaker.scripted()),
+                listener.asEngineEvents());
         connecting.connect();
         await().atMost(WAIT).until(() -> blocked.calls() == 1);
         connected.handshakeCompleted(handshake(peer, 1));
@@ -112,7 +117,8 @@ class MutexConnectionStrategyTest {
         assertTrue(listener.whats().contains("CONNECTING>DISCONNECTED"), listener.whats().toString());
         assertTrue(listener.whats().contains("CONNECTED>DISCONNECTED"), listener.whats().toString());
         await().atMost(WAIT).until(() -> mutexThreads().isEmpty());
-        assertThrows(IllegalStateException.class, () -> strategy.create(context(ControllableHandshaker.scripted())));
+        assertThrows(IllegalStateException.class,
+                () -> strategy.create(context(ControllableHandshaker.scripted()), events()));
         connected.connect(); // a closed connection ignores commands, even with its strategy gone
         assertEquals(DISCONNECTED, connected.getState());
     }
@@ -120,8 +126,8 @@ class MutexConnectionStrategyTest {
     @Test
     void shouldSumTheMetricsOfItsOpenConnections() {
         start(Map.of());
-        MutexNetworkConnection a = (MutexNetworkConnection) strategy.create(context(ControllableHandshaker.scripted()));
-        MutexNetworkConnection b = (MutexNetworkConnection) strategy.create(context(ControllableHandshaker.scripted()));
+        ConnectionEngine a = strategy.create(context(ControllableHandshaker.scripted()), events());
+        ConnectionEngine b = strategy.create(context(ControllableHandshaker.scripted()), events());
         a.getState();
         b.getState();
         b.getRemoteDevices();
@@ -129,14 +135,36 @@ class MutexConnectionStrategyTest {
         MutexConnectionMetrics total = strategy.detailedMetrics();
 
         assertEquals(3, total.totalQueries());
+        assertEquals(3, strategy.metrics().totalQueries());
+        assertEquals("mutex", strategy.metrics().strategy());
         assertEquals(List.of("total_queries", "mutex_contentions", "contention_percent", "callbacks_dispatched"),
                 List.copyOf(total.toMap().keySet()).subList(0, 4));
     }
 
     @Test
-    void shouldRejectANullContext() {
+    void shouldCountEveryTimedOutWaitAsAStallInTheTotalsAlsoAfterClose() throws Exception {
+        start(Map.of("lock_timeout_ms", 5L));
+        MutexConnectionEngine c =
+                (MutexConnectionEngine) strategy.create(context(ControllableHandshaker.scripted()), events());
+        try (LockHolder holder = new LockHolder(c)) {
+            c.getState(); // times out, answers from the snapshot
+        }
+        assertEquals(1, strategy.metrics().stalls());
+        assertEquals(1L, strategy.detailedMetrics().toMap().get("stalls"));
+
+        c.close();
+
+        assertEquals(0, strategy.openConnections());
+        assertEquals(1, strategy.metrics().stalls(), "a closed engine's stalls stay in the totals");
+    }
+
+    @Test
+    void shouldRejectANullContextOrEvents() {
         start(Map.of());
-        assertThrows(NullPointerException.class, () -> strategy.create(null));
+        assertThrows(NullPointerException.class, () -> strategy.create(null, events()));
+        assertThrows(NullPointerException.class,
+                () -> strategy.create(context(ControllableHandshaker.scripted()), null));
+        assertThrows(NullPointerException.class, () -> strategy.adopt(null, events()));
         assertEquals(0, strategy.openConnections());
     }
 }

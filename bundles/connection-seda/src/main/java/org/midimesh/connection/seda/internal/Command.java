@@ -4,18 +4,17 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.midimesh.api.connection.ConnectionHandover;
-import org.midimesh.api.connection.ConnectionListener;
 import org.midimesh.api.connection.Handshake;
+import org.midimesh.api.strategy.spi.Handover;
 import org.midimesh.api.transport.DataFrame;
 
 /**
- * The commands of a {@link SedaNetworkConnection} (workplan B.1). Immutable, except that the two carrying a future
- * complete it once. Created on any thread, run by the connection's mailbox owner.
+ * The commands of a {@link SedaConnectionEngine} (workplan B.1). Immutable, except that the two carrying a future
+ * complete it once. Created on any thread, run by the engine's mailbox owner.
  */
 sealed interface Command {
 
-    /** Short name for logs and error callbacks. */
+    /** Short name for logs and error events. */
     String name();
 
     Command CONNECT = new Simple("connect");
@@ -51,33 +50,14 @@ sealed interface Command {
         }
     }
 
-    /** A heartbeat arrived at {@code nanos} ({@link System#nanoTime()} on the caller); used while handing over. */
-    record NotifyHeartbeat(long nanos) implements Command {
-        @Override
-        public String name() {
-            return "notifyHeartbeat";
-        }
-    }
-
-    /** The outcome of the outbound handshake of {@code generation}: {@code peer} or a {@code failure} text. */
+    /**
+     * The outcome of the outbound handshake of {@code generation}: {@code peer} or a {@code failure} text. Internal:
+     * posted by the handshake thread, so it may still arrive during or after a handover.
+     */
     record HandshakeResult(long generation, Handshake peer, String failure) implements Command {
         @Override
         public String name() {
             return "handshakeResult";
-        }
-    }
-
-    record AddListener(ConnectionListener listener) implements Command {
-        @Override
-        public String name() {
-            return "addListener";
-        }
-    }
-
-    record RemoveListener(ConnectionListener listener) implements Command {
-        @Override
-        public String name() {
-            return "removeListener";
         }
     }
 
@@ -89,16 +69,11 @@ sealed interface Command {
         }
     }
 
-    /** Completes {@code done} when it is reached: everything queued before it has run (or been forwarded). */
-    record Fence(CompletableFuture<Void> done) implements Command {
-        @Override
-        public String name() {
-            return "fence";
-        }
-    }
-
-    /** First command of an adopted connection: sends the predecessor's frames, resumes a handshake. */
-    record Adopted(List<DataFrame> frames, boolean resumeHandshake) implements Command {
+    /**
+     * First command of an adopted engine: sends the predecessor's frames, and dials a handshake of its own when the
+     * handover was CONNECTING ({@code redial}).
+     */
+    record Adopted(List<DataFrame> frames, boolean redial) implements Command {
         @Override
         public String name() {
             return "adopted";
@@ -107,17 +82,18 @@ sealed interface Command {
 
     /**
      * The handover point (beginHandover). Whoever moves {@link #phase} first decides: the worker takes it (and
-     * completes {@link #result}) or the caller cancels it after its timeout (and the worker skips it).
+     * completes {@link #result}) or the caller cancels it after its timeout (and the worker skips it). While it is
+     * PENDING the worker holds MIDI frames for the successor instead of sending them.
      */
     final class Barrier implements Command {
         static final int PENDING = 0;
         static final int TAKEN = 1;
         static final int CANCELLED = 2;
 
-        // PENDING -> TAKEN (worker) or PENDING -> CANCELLED (caller), by CAS, once. Orders nothing else: the result
-        // travels in the future, whose completion publishes the handover record.
+        // PENDING -> TAKEN (worker) or PENDING -> CANCELLED (caller), by CAS, once; also read by the worker on every
+        // send. Orders nothing else: the result travels in the future, whose completion publishes the handover record.
         final AtomicInteger phase = new AtomicInteger(PENDING);
-        final CompletableFuture<ConnectionHandover> result = new CompletableFuture<>();
+        final CompletableFuture<Handover> result = new CompletableFuture<>();
 
         @Override
         public String name() {

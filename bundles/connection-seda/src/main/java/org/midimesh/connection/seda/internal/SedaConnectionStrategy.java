@@ -18,10 +18,11 @@ import java.util.concurrent.atomic.LongAdder;
 
 import org.HdrHistogram.AtomicHistogram;
 import org.midimesh.api.connection.ConnectionContext;
-import org.midimesh.api.connection.ConnectionHandover;
 import org.midimesh.api.connection.ConnectionMetrics;
-import org.midimesh.api.connection.ConnectionStrategy;
-import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.strategy.spi.ConnectionEngine;
+import org.midimesh.api.strategy.spi.ConnectionStrategy;
+import org.midimesh.api.strategy.spi.EngineEvents;
+import org.midimesh.api.strategy.spi.Handover;
 import org.midimesh.common.metrics.QueryMeter;
 import org.midimesh.common.NamedThreadFactory;
 import org.osgi.service.component.annotations.Activate;
@@ -35,22 +36,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The SEDA connection strategy (workplan Approach B): makes {@link SedaNetworkConnection}s. Thread-safe.
- * <p>Owns three stages shared by all its connections, created in the constructor and stopped in {@link #deactivate()}:
+ * The SEDA connection strategy (workplan Approach B): makes {@link SedaConnectionEngine}s for the strategy manager.
+ * Thread-safe.
+ * <p>Owns three stages shared by all its engines, created in the constructor and stopped in {@link #deactivate()}:
  * <ul>
- * <li>the worker stage {@code midimesh-seda-<n>} ({@code worker.threads}, default 2): every connection's mailbox
- * drains here, one connection on one thread at a time, so 1,000 connections need no more than these threads;</li>
+ * <li>the worker stage {@code midimesh-seda-<n>} ({@code worker.threads}, default 2): every engine's mailbox drains
+ * here, one engine on one thread at a time, so 1,000 connections need no more than these threads;</li>
  * <li>the handshake executor {@code midimesh-seda-handshake-<n>} ({@code handshake.threads}): the blocking HTTP
  * handshakes, so no worker ever blocks on the network;</li>
- * <li>the notification stage {@code midimesh-seda-notify} (one thread): every listener call.</li>
+ * <li>the notification stage {@code midimesh-seda-notify} (one thread): every event delivery to the manager.</li>
  * </ul>
  */
 @Component(service = ConnectionStrategy.class, immediate = true, configurationPid = SedaConnectionStrategy.PID,
-        property = ConnectionStrategy.STRATEGY_PROPERTY + "=" + SedaNetworkConnection.STRATEGY)
+        property = ConnectionStrategy.STRATEGY_PROPERTY + "=" + SedaConnectionStrategy.NAME)
 @Designate(ocd = SedaConnectionStrategy.Config.class)
 public final class SedaConnectionStrategy implements ConnectionStrategy {
 
     public static final String PID = "org.midimesh.connection.seda";
+    /** The strategy's name: its {@code strategy} service property and {@code ConnectionMetrics.strategy}. */
+    public static final String NAME = "seda";
     static final int DEFAULT_WORKER_THREADS = 2;
     static final int DEFAULT_QUEUE_CAPACITY = 1024;
     static final long DEFAULT_QUERY_TIMEOUT_MS = 1000;
@@ -98,31 +102,33 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
     private final ThreadPoolExecutor workers;
     private final ThreadPoolExecutor handshakes;
     private final ThreadPoolExecutor notifier;
-    private final SedaNetworkConnection.Stages stages;
+    private final SedaConnectionEngine.Stages stages;
     // Written once by the notifier's thread factory (on the thread that starts it, before the thread runs); read by
     // isNotifyThread on any thread. Publishes only the reference.
     private volatile Thread notifyThread;
     // Written by the SCR thread (constructor, modified); read on any thread once per operation, into a local, so one
     // operation never mixes two configurations. The volatile write publishes the immutable record whole.
     private volatile Settings settings;
-    // Open connections made or adopted here. A connection leaves it once, when it is closed or handed over.
-    private final Set<SedaNetworkConnection> open = ConcurrentHashMap.newKeySet();
-    // Set once by deactivate(); read by create() and adopt() before and after adding to 'open', so a connection made
+    // Engines made or adopted here and not yet retired. An engine leaves it once, when it is closed or handed over
+    // (a handing-over engine stays: the handover may still be called off).
+    private final Set<SedaConnectionEngine> open = ConcurrentHashMap.newKeySet();
+    // Set once by deactivate(); read by create() and adopt() before and after adding to 'open', so an engine made
     // concurrently with deactivation is closed by one side or the other.
     private final AtomicBoolean stopped = new AtomicBoolean();
-    // Every sampled query latency of every connection, closed ones included (recorded by querying threads and workers).
+    // Every sampled query latency of every engine, retired ones included (recorded by querying threads and workers).
     private final AtomicHistogram latency = QueryMeter.newHistogram();
     // Retirements under way, and retirements finished. Incremented (and the first decremented) around each fold by the
     // retiring thread; metrics() reads both before and after summing and retries when either moved, so a total never
-    // counts a retiring connection twice or not at all. They publish nothing else.
+    // counts a retiring engine twice or not at all. They publish nothing else.
     private final AtomicInteger retiring = new AtomicInteger();
     private final AtomicLong retirements = new AtomicLong();
-    // Counters of retired (closed or handed-over) connections, folded in once each. Each is read on its own.
+    // Counters of retired (closed or handed-over) engines, folded in once each. Each is read on its own.
     private final LongAdder retiredQueries = new LongAdder();
     private final LongAdder retiredCallbacks = new LongAdder();
     private final LongAdder retiredCommands = new LongAdder();
     private final LongAdder retiredErrors = new LongAdder();
     private final LongAdder retiredDropped = new LongAdder();
+    private final LongAdder retiredStalls = new LongAdder();
     // Threads of ours that died of an uncaught exception (a bug: workers catch per command). Counter only.
     private final LongAdder uncaught = new LongAdder();
 
@@ -143,7 +149,7 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
             return t;
         });
         this.notifier.prestartAllCoreThreads();
-        this.stages = new SedaNetworkConnection.Stages(workers, handshakes, notifier, t -> t == notifyThread,
+        this.stages = new SedaConnectionEngine.Stages(workers, handshakes, notifier, t -> t == notifyThread,
                 () -> settings.queryTimeoutMs(), latency, this::retire);
         LOG.info("seda strategy activated, {} worker threads, queue capacity {}, query timeout {} ms, shutdown timeout "
                 + "{} ms, {} handshake threads", s.workerThreads(), s.queueCapacity(), s.queryTimeoutMs(),
@@ -173,11 +179,12 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
     }
 
     /**
-     * Closes every open connection (each runs what it had queued, then enters DISCONNECTED), then stops the stages:
-     * the handshakes at once (interrupted), the workers and the notification thread after they finished. Waits at
-     * most {@code shutdown.timeout.ms} for all of it; what is late is logged at ERROR and interrupted. Later commands
-     * on the closed connections are rejected (see {@link SedaNetworkConnection}); {@link #create} and {@link #adopt}
-     * throw. Idempotent.
+     * Closes every OPEN engine (each runs what it had queued, then enters DISCONNECTED), then stops the stages: the
+     * handshakes at once (interrupted), the workers and the notification thread after they finished. Waits at most
+     * {@code shutdown.timeout.ms} for all of it; what is late is logged at ERROR and interrupted. An engine a handover
+     * has (HANDING_OVER) is left alone: it belongs to the swap, which completes or calls it off (a handed-over one has
+     * left already). Later commands on the closed engines are rejected (see {@link SedaConnectionEngine});
+     * {@link #create} and {@link #adopt} throw. Idempotent.
      */
     @Deactivate
     void deactivate() {
@@ -186,17 +193,25 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
         }
         Settings s = settings;
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(s.shutdownTimeoutMs());
-        List<SedaNetworkConnection> toClose = List.copyOf(open);
-        for (SedaNetworkConnection c : toClose) {
+        List<SedaConnectionEngine> closing = new ArrayList<>();
+        int handingOver = 0;
+        for (SedaConnectionEngine c : List.copyOf(open)) {
             try {
-                c.close();
+                if (c.closeUnlessHandingOver()) {
+                    closing.add(c);
+                } else {
+                    handingOver++;
+                }
             } catch (RuntimeException e) {
                 LOG.error("closing {} failed", c, e);
             }
         }
+        if (handingOver > 0) {
+            LOG.info("seda strategy deactivating: {} engines handing over left to the swap", handingOver);
+        }
         boolean interrupted = false;
-        List<SedaNetworkConnection> late = new ArrayList<>();
-        for (SedaNetworkConnection c : toClose) {
+        List<SedaConnectionEngine> late = new ArrayList<>();
+        for (SedaConnectionEngine c : closing) {
             try {
                 c.closedFuture().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException | ExecutionException e) {
@@ -208,10 +223,10 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
             }
         }
         if (!late.isEmpty()) {
-            LOG.error("{} seda connections did not finish closing within {} ms (commands still queued: {}): {}",
+            LOG.error("{} seda engines did not finish closing within {} ms (commands still queued: {}): {}",
                     late.size(), s.shutdownTimeoutMs(), late.stream().mapToInt(c -> c.mailbox().depth()).sum(), late);
         }
-        // Late handshake results are ignored: their connections are closed.
+        // Late handshake results are ignored: their engines are closed, or (handing over) discard or take them.
         handshakes.shutdownNow();
         workers.shutdown();
         boolean inTime = late.isEmpty();
@@ -223,7 +238,7 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        LOG.info("seda strategy deactivated, closed {} connections{}", toClose.size(),
+        LOG.info("seda strategy deactivated, closed {} engines{}", closing.size(),
                 inTime ? "" : ", not everything stopped in time");
     }
 
@@ -245,33 +260,38 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
 
     @Override
     public String name() {
-        return SedaNetworkConnection.STRATEGY;
+        return NAME;
     }
 
     /**
-     * A new DISCONNECTED connection; the caller owns it and must close it (deactivation closes the ones left).
+     * A new DISCONNECTED engine reporting to {@code events}; the caller owns it and ends it with
+     * {@link ConnectionEngine#close()} or {@link ConnectionEngine#completeHandover()} (deactivation closes the OPEN
+     * ones left).
      *
      * @throws IllegalStateException when this strategy has been deactivated
      */
     @Override
-    public NetworkConnection create(ConnectionContext context) {
+    public ConnectionEngine create(ConnectionContext context, EngineEvents events) {
         Objects.requireNonNull(context, "context");
+        Objects.requireNonNull(events, "events");
         checkRunning();
-        return register(new SedaNetworkConnection(context, stages, settings.queueCapacity(), null));
+        return register(new SedaConnectionEngine(context, events, stages, settings.queueCapacity(), null));
     }
 
     /**
-     * A connection continuing from {@code handover}: same state, peer, devices, heartbeat time and listeners, no state
-     * callback for the move; its first command sends the queued frames (when CONNECTED, else they are counted as
-     * dropped) and, when the predecessor was still CONNECTING, resumes the handshake.
+     * An engine continuing from {@code handover}: same state, peer, devices and heartbeat time, no event for the move;
+     * its first command sends the handed-over frames (when CONNECTED, else they are counted as dropped) and, when the
+     * handover was CONNECTING, dials a handshake of its own.
      *
      * @throws IllegalStateException when this strategy has been deactivated
      */
     @Override
-    public NetworkConnection adopt(ConnectionHandover handover) {
+    public ConnectionEngine adopt(Handover handover, EngineEvents events) {
         Objects.requireNonNull(handover, "handover");
+        Objects.requireNonNull(events, "events");
         checkRunning();
-        return register(new SedaNetworkConnection(handover.context(), stages, settings.queueCapacity(), handover));
+        return register(new SedaConnectionEngine(handover.context(), events, stages, settings.queueCapacity(),
+                handover));
     }
 
     private void checkRunning() {
@@ -280,29 +300,30 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
         }
     }
 
-    private SedaNetworkConnection register(SedaNetworkConnection c) {
+    private SedaConnectionEngine register(SedaConnectionEngine c) {
         open.add(c);
         if (stopped.get()) { // deactivate() ran meanwhile and may not have seen it
-            c.close();
+            c.closeUnlessHandingOver(); // nobody else has it yet: it is OPEN
             throw new IllegalStateException("the seda strategy is stopped");
         }
         return c;
     }
 
-    /** A connection was closed or handed over: its counters join the totals, once. */
-    private void retire(SedaNetworkConnection c) {
+    /** An engine was closed or handed over: its counters join the totals, once. */
+    private void retire(SedaConnectionEngine c) {
         if (!open.contains(c)) {
             return;
         }
         retiring.incrementAndGet();
         try {
             if (open.remove(c)) {
-                ConnectionMetrics m = c.ownMetrics();
+                ConnectionMetrics m = c.metrics();
                 retiredQueries.add(m.totalQueries());
                 retiredCallbacks.add(m.callbacksDispatched());
                 retiredCommands.add(m.commandsProcessed());
                 retiredErrors.add(m.errors());
                 retiredDropped.add(m.droppedMessages());
+                retiredStalls.add(m.stalls());
             }
         } finally {
             retirements.incrementAndGet();
@@ -311,9 +332,10 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
     }
 
     /**
-     * Totals over every connection made here since activation: the open ones now plus the retired ones as they were
-     * when retired. Never blocks: a reading that overlapped a retirement is taken again, at most
-     * {@value #METRICS_ATTEMPTS} times (then the last one is returned, which may be off by that connection).
+     * Totals over every engine made or adopted here since activation: the open ones now plus the retired ones as they
+     * were when retired ({@code stalls} as {@link SedaConnectionEngine#metrics()} counts them). Never blocks: a reading
+     * that overlapped a retirement is taken again, at most {@value #METRICS_ATTEMPTS} times (then the last one is
+     * returned, which may be off by that engine).
      */
     @Override
     public ConnectionMetrics metrics() {
@@ -338,21 +360,23 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
         long commands = retiredCommands.sum();
         long errors = retiredErrors.sum();
         long dropped = retiredDropped.sum();
+        long stalls = retiredStalls.sum();
         int depth = 0;
-        for (SedaNetworkConnection c : open) {
-            ConnectionMetrics m = c.ownMetrics();
+        for (SedaConnectionEngine c : open) {
+            ConnectionMetrics m = c.metrics();
             queries += m.totalQueries();
             callbacks += m.callbacksDispatched();
             commands += m.commandsProcessed();
             errors += m.errors();
             dropped += m.droppedMessages();
             depth += m.queueDepth();
+            stalls += m.stalls();
         }
-        return new ConnectionMetrics(SedaNetworkConnection.STRATEGY, queries, 0, callbacks, commands, depth,
-                QueryMeter.summarize(latency), errors, dropped);
+        return new ConnectionMetrics(NAME, queries, 0, callbacks, commands, depth, QueryMeter.summarize(latency),
+                errors, dropped, stalls);
     }
 
-    /** Number of connections made here and neither closed nor handed over. */
+    /** Number of engines made or adopted here and neither closed nor handed over. */
     public int openConnections() {
         return open.size();
     }

@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * One connection's mailbox on the shared worker stage: a bounded multi-producer, single-consumer command queue whose
+ * One engine's mailbox on the shared worker stage: a bounded multi-producer, single-consumer command queue whose
  * items run one at a time, in queue order, on whichever stage thread currently owns the mailbox. Thread-safe: any
  * thread may offer; only the owner runs items.
  *
@@ -34,10 +34,11 @@ import java.util.function.Consumer;
  * <ul>
  * <li>RUN: items run on the stage (or, once the stage refuses work because it is shut down, on the thread that found it
  * refused, so nothing is stranded).</li>
- * <li>HOLD ({@link #hold()}, by the owner): nothing runs; items stay queued, in order (a connection handing over keeps
- * its later commands this way), until {@link #resume()} (a handover called off) or {@link #drainInlineTo}.</li>
+ * <li>HOLD ({@link #hold()}, by the owner): nothing runs; items stay queued, in order (an engine handing over keeps
+ * what arrives behind its barrier this way), until {@link #resume()} (a handover called off) or
+ * {@link #drainInlineTo}.</li>
  * <li>INLINE ({@link #drainInlineTo}): every item, queued or later, goes to a sink on the producer's own thread, still
- * one at a time and in order (forwarding to a successor, rejecting after close).</li>
+ * one at a time and in order (rejecting after close, discarding after a completed handover).</li>
  * </ul>
  *
  * @param <T> item type
@@ -76,7 +77,7 @@ final class SerialExecutor<T> {
     private final AtomicInteger depth = new AtomicInteger();
     // The ownership token (see class comment). The CAS false->true by a producer, the set(false) by the drainer and
     // the hand-off through Executor.execute form a happens-before chain from one owner to the next, so every write a
-    // previous owner made to the connection's worker-owned fields is visible to the next owner.
+    // previous owner made to the engine's worker-owned fields is visible to the next owner.
     private final AtomicBoolean scheduled = new AtomicBoolean();
     // The thread running items now, or null. Written by the owner on entering and leaving a drain; read by assertions
     // (isOwner) on the owner itself and by tests. Publishes nothing.

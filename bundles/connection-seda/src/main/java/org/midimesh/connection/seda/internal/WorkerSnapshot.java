@@ -8,7 +8,7 @@ import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.ConnectionState;
 
 /**
- * Everything the worker of a {@link SedaNetworkConnection} owns, read by the worker itself between two commands, so
+ * Everything the worker of a {@link SedaConnectionEngine} owns, read by the worker itself between two commands, so
  * the fields belong to one and the same moment (what the lock-free snapshot queries cannot promise across fields).
  * Immutable: the future that carries it publishes it whole or not at all.
  *
@@ -20,8 +20,8 @@ import org.midimesh.api.connection.ConnectionState;
  * @param queueDepth         commands queued behind this one
  */
 public record WorkerSnapshot(ConnectionState state, Optional<NodeInfo> remoteNode, List<DeviceInfo> devices,
-        long lastHeartbeatNanos, long generation, boolean handshakeInFlight, int listeners, long commandsProcessed,
-        int queueDepth, boolean closed) {
+        long lastHeartbeatNanos, long generation, boolean handshakeInFlight, long commandsProcessed, int queueDepth,
+        boolean closed) {
 
     public WorkerSnapshot {
         devices = List.copyOf(devices);

@@ -2,7 +2,7 @@ package org.midimesh.connection.mutex.internal;
 
 import java.util.Map;
 
-import org.midimesh.api.connection.ConnectionStrategy;
+import org.midimesh.api.strategy.spi.ConnectionStrategy;
 import org.midimesh.api.test.Configs;
 
 /**

@@ -1,11 +1,13 @@
 package org.midimesh.connection.seda.internal;
 
-import org.midimesh.api.connection.ConnectionStrategy;
+import org.midimesh.api.strategy.spi.ConnectionStrategy;
 import org.midimesh.api.test.contract.ConnectionStrategyContractTest;
+import org.midimesh.api.test.contract.StrategyHost;
+import org.midimesh.strategy.internal.ManagerHost;
 import org.midimesh.connection.mutex.internal.MutexStrategies;
 
 /**
- * The contract with mutex as the strategy under test and seda as the other side: the handover tests move live
+ * The contract with mutex as the strategy under test and seda as the other side: the hot-swap tests move live
  * connections from mutex to seda (and, in the two-way swap, back to mutex).
  */
 class MutexToSedaHandoverContractTest extends ConnectionStrategyContractTest {
@@ -23,6 +25,11 @@ class MutexToSedaHandoverContractTest extends ConnectionStrategyContractTest {
     @Override
     protected String name() {
         return "mutex";
+    }
+
+    @Override
+    protected StrategyHost newHost(String defaultStrategy) {
+        return ManagerHost.create(defaultStrategy);
     }
 
     @Override

@@ -2,14 +2,16 @@ package org.midimesh.connection.seda.internal;
 
 import java.util.Map;
 
-import org.midimesh.api.connection.ConnectionStrategy;
+import org.midimesh.api.strategy.spi.ConnectionStrategy;
 import org.midimesh.api.test.Configs;
 import org.midimesh.api.test.contract.ConnectionStrategyContractTest;
+import org.midimesh.api.test.contract.StrategyHost;
+import org.midimesh.strategy.internal.ManagerHost;
 
 /**
- * The shared connection strategy contract, run against the seda strategy. The handover tests move connections to a
- * second seda strategy instance and back ({@link SedaToMutexHandoverContractTest} and
- * {@link MutexToSedaHandoverContractTest} cover the mixed directions).
+ * The shared connection strategy contract, run against the seda strategy through the real strategy manager. The
+ * hot-swap tests move connections to a second seda strategy instance and back (blue/green by ranking;
+ * {@link SedaToMutexHandoverContractTest} and {@link MutexToSedaHandoverContractTest} cover the mixed directions).
  */
 class SedaConnectionStrategyContractTest extends ConnectionStrategyContractTest {
 
@@ -33,7 +35,12 @@ class SedaConnectionStrategyContractTest extends ConnectionStrategyContractTest 
 
     @Override
     protected String name() {
-        return SedaNetworkConnection.STRATEGY;
+        return SedaConnectionStrategy.NAME;
+    }
+
+    @Override
+    protected StrategyHost newHost(String defaultStrategy) {
+        return ManagerHost.create(defaultStrategy);
     }
 
     @Override

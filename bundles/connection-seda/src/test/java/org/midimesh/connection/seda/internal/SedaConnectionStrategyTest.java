@@ -2,6 +2,7 @@ package org.midimesh.connection.seda.internal;
 
 import static org.midimesh.connection.seda.internal.Wait.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.midimesh.api.connection.ConnectionState.CONNECTED;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -20,10 +22,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.connection.ConnectionContext;
-import org.midimesh.api.connection.ConnectionHandover;
 import org.midimesh.api.connection.ConnectionMetrics;
-import org.midimesh.api.connection.ConnectionStrategy;
-import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.strategy.spi.ConnectionEngine;
+import org.midimesh.api.strategy.spi.ConnectionStrategy;
+import org.midimesh.api.strategy.spi.EngineEvents;
+import org.midimesh.api.strategy.spi.Handover;
 import org.midimesh.api.test.Configs;
 import org.midimesh.api.test.DeadlockWatchdog;
 import org.midimesh.api.test.contract.ControllableHandshaker;
@@ -35,8 +38,8 @@ import org.midimesh.api.test.contract.RecordingPeerLink;
 @ExtendWith(DeadlockWatchdog.class)
 class SedaConnectionStrategyTest {
 
-
     private final RecordingPeerLink link = new RecordingPeerLink();
+    private final EngineEvents events = new RecordingConnectionListener().asEngineEvents();
     private SedaConnectionStrategy strategy;
 
     @AfterEach
@@ -65,6 +68,7 @@ class SedaConnectionStrategyTest {
         // The @Component annotation (CLASS retention) uses these constants; the built bundle's descriptor is
         // checked by the in-framework tests.
         assertEquals("seda", start(Map.of()).name());
+        assertEquals("seda", SedaConnectionStrategy.NAME);
         assertEquals("org.midimesh.connection.seda", SedaConnectionStrategy.PID);
         assertEquals("strategy", ConnectionStrategy.STRATEGY_PROPERTY);
     }
@@ -73,7 +77,7 @@ class SedaConnectionStrategyTest {
     void shouldOwnNamedDaemonThreadsAndNoThreadPerConnection() throws Exception {
         start(Map.of("worker_threads", 3));
         for (int i = 0; i < 50; i++) {
-            strategy.create(context()).handshakeCompleted(handshake(NodeId.random(), 0));
+            strategy.create(context(), events).handshakeCompleted(handshake(NodeId.random(), 0));
         }
         assertEquals(3, strategy.workers().getPoolSize());
         assertEquals(1, strategy.notifier().getPoolSize());
@@ -99,16 +103,15 @@ class SedaConnectionStrategyTest {
         assertEquals(new SedaConnectionStrategy.Settings(4, 8, 5, 2000, 1), strategy.settings());
         assertEquals(4, strategy.workers().getMaximumPoolSize());
         assertEquals(1, strategy.handshakes().getMaximumPoolSize());
-        SedaNetworkConnection c = (SedaNetworkConnection) strategy.create(context());
-        assertEquals(8, c.mailbox().capacity(), "new connections get the new capacity");
+        SedaConnectionEngine c = (SedaConnectionEngine) strategy.create(context(), events);
+        assertEquals(8, c.mailbox().capacity(), "new engines get the new capacity");
     }
 
     @Test
     void shouldCloseItsConnectionsAndStopItsThreadsOnDeactivation() throws Exception {
         start(Map.of());
         RecordingConnectionListener listener = new RecordingConnectionListener();
-        SedaNetworkConnection c = (SedaNetworkConnection) strategy.create(context());
-        c.addListener(listener);
+        SedaConnectionEngine c = (SedaConnectionEngine) strategy.create(context(), listener.asEngineEvents());
         c.handshakeCompleted(handshake(NodeId.random(), 0));
         await().until(() -> c.getState() == CONNECTED);
 
@@ -122,24 +125,23 @@ class SedaConnectionStrategyTest {
         assertTrue(strategy.handshakes().isShutdown());
         assertEquals(List.of("DISCONNECTED>CONNECTED", "CONNECTED>DISCONNECTED"), listener.whats());
         assertEquals(0, strategy.openConnections());
-        assertThrows(IllegalStateException.class, () -> strategy.create(context()));
-        ConnectionHandover h = new ConnectionHandover(context(), DISCONNECTED, Optional.empty(), Long.MIN_VALUE,
-                List.of(), List.of());
-        assertThrows(IllegalStateException.class, () -> strategy.adopt(h));
+        assertThrows(IllegalStateException.class, () -> strategy.create(context(), events));
+        Handover h = new Handover(context(), DISCONNECTED, Optional.empty(), Long.MIN_VALUE, List.of());
+        assertThrows(IllegalStateException.class, () -> strategy.adopt(h, events));
         assertEquals(0, strategy.uncaughtFailures());
     }
 
     @Test
     void shouldTotalTheMetricsOfOpenAndClosedConnections() throws Exception {
         start(Map.of());
-        NetworkConnection a = strategy.create(context());
-        NetworkConnection b = strategy.create(context());
+        ConnectionEngine a = strategy.create(context(), events);
+        ConnectionEngine b = strategy.create(context(), events);
         for (int i = 0; i < 100; i++) {
             a.getState();
             b.getRemoteDevices();
         }
         a.close();
-        ((SedaNetworkConnection) a).closedFuture().get(20, TimeUnit.SECONDS);
+        ((SedaConnectionEngine) a).closedFuture().get(20, TimeUnit.SECONDS);
         b.send(numberedFrame(1)); // not connected: dropped
 
         ConnectionMetrics m = strategy.metrics();
@@ -147,15 +149,48 @@ class SedaConnectionStrategyTest {
         assertEquals(200, m.totalQueries(), "the closed connection still counts");
         assertEquals(0, m.mutexContentions());
         assertEquals(1, m.droppedMessages());
+        assertEquals(0, m.stalls());
         assertTrue(m.commandsProcessed() >= 1, m.toString());
         assertTrue(m.queryLatency().count() >= 2, m.toString());
         assertEquals(1, strategy.openConnections());
     }
 
     @Test
-    void shouldRejectANullContextOrHandover() {
+    void shouldTotalTheStallsOfOpenAndRetiredEngines() throws Exception {
+        start(Map.of("query_timeout_ms", 50L, "queue_capacity", 1));
+        SedaConnectionEngine a = (SedaConnectionEngine) strategy.create(context(), events);
+        SedaConnectionEngine b = (SedaConnectionEngine) strategy.create(context(), events);
+        for (SedaConnectionEngine c : List.of(a, b)) {
+            c.handshakeCompleted(handshake(NodeId.random(), 0));
+            await().until(() -> c.getState() == CONNECTED);
+        }
+        link.closeGate();
+        assertTrue(a.send(numberedFrame(1)));
+        assertTrue(link.awaitBlocked(10, TimeUnit.SECONDS)); // a's worker is stuck in the link
+        assertTrue(a.send(numberedFrame(2)));
+        assertFalse(a.send(numberedFrame(3)), "full: a stall");
+        assertThrows(TimeoutException.class, a::inspect); // a second one
+        b.close();
+        b.closedFuture().get(20, TimeUnit.SECONDS);
+        assertEquals(0, b.metrics().stalls());
+
+        assertEquals(2, a.metrics().stalls());
+        assertEquals(2, strategy.metrics().stalls(), "the open engine's stalls, and the closed one's none");
+        link.openGate();
+        a.close();
+        a.closedFuture().get(20, TimeUnit.SECONDS);
+        assertEquals(2, strategy.metrics().stalls(), "kept once the engine retired");
+        assertEquals(0, strategy.openConnections());
+    }
+
+    @Test
+    void shouldRejectANullContextHandoverOrEvents() {
         start(Map.of());
-        assertThrows(NullPointerException.class, () -> strategy.create(null));
-        assertThrows(NullPointerException.class, () -> strategy.adopt(null));
+        Handover h = new Handover(context(), DISCONNECTED, Optional.empty(), Long.MIN_VALUE, List.of());
+        assertThrows(NullPointerException.class, () -> strategy.create(null, events));
+        assertThrows(NullPointerException.class, () -> strategy.create(context(), null));
+        assertThrows(NullPointerException.class, () -> strategy.adopt(null, events));
+        assertThrows(NullPointerException.class, () -> strategy.adopt(h, null));
+        assertEquals(0, strategy.openConnections());
     }
 }

@@ -1,11 +1,13 @@
 package org.midimesh.connection.seda.internal;
 
-import org.midimesh.api.connection.ConnectionStrategy;
+import org.midimesh.api.strategy.spi.ConnectionStrategy;
 import org.midimesh.api.test.contract.ConnectionStrategyContractTest;
+import org.midimesh.api.test.contract.StrategyHost;
+import org.midimesh.strategy.internal.ManagerHost;
 import org.midimesh.connection.mutex.internal.MutexStrategies;
 
 /**
- * The contract with seda as the strategy under test and mutex as the other side: the handover tests move live
+ * The contract with seda as the strategy under test and mutex as the other side: the hot-swap tests move live
  * connections from seda to mutex (and, in the two-way swap, back to seda).
  */
 class SedaToMutexHandoverContractTest extends ConnectionStrategyContractTest {
@@ -22,7 +24,12 @@ class SedaToMutexHandoverContractTest extends ConnectionStrategyContractTest {
 
     @Override
     protected String name() {
-        return SedaNetworkConnection.STRATEGY;
+        return SedaConnectionStrategy.NAME;
+    }
+
+    @Override
+    protected StrategyHost newHost(String defaultStrategy) {
+        return ManagerHost.create(defaultStrategy);
     }
 
     @Override

@@ -8,11 +8,11 @@ import static org.midimesh.api.connection.ConnectionState.FAILED;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -31,39 +31,35 @@ import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.ConnectionContext;
-import org.midimesh.api.connection.ConnectionHandover;
-import org.midimesh.api.connection.ConnectionListener;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.Handshake;
-import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.strategy.spi.ConnectionEngine;
+import org.midimesh.api.strategy.spi.EngineEvents;
+import org.midimesh.api.strategy.spi.Handover;
 import org.midimesh.api.transport.DataFrame;
 import org.midimesh.common.metrics.QueryMeter;
-import org.midimesh.connection.seda.internal.Command.AddListener;
 import org.midimesh.connection.seda.internal.Command.Adopted;
 import org.midimesh.connection.seda.internal.Command.Barrier;
-import org.midimesh.connection.seda.internal.Command.Fence;
 import org.midimesh.connection.seda.internal.Command.HandshakeCompleted;
 import org.midimesh.connection.seda.internal.Command.HandshakeResult;
 import org.midimesh.connection.seda.internal.Command.Inspect;
-import org.midimesh.connection.seda.internal.Command.NotifyHeartbeat;
-import org.midimesh.connection.seda.internal.Command.RemoveListener;
 import org.midimesh.connection.seda.internal.Command.Send;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A connection whose mutable state has a single owner (workplan Approach B). Thread-safe: any thread may call any
- * method; the state itself is touched only by the current owner of the connection's {@link SerialExecutor mailbox}, a
- * thread of the strategy's worker stage. Nothing in it is guarded by a mutex.
+ * The seda engine of one connection: its mutable state has a single owner (workplan Approach B). Thread-safe: any
+ * thread may call any method; the state itself is touched only by the current owner of the engine's
+ * {@link SerialExecutor mailbox}, a thread of the strategy's worker stage. Nothing in it is guarded by a mutex.
  *
  * <h2>Commands</h2>
  * {@link #connect}, {@link #disconnect}, {@link #handshakeCompleted}, {@link #goodbyeReceived},
- * {@link #notifyHeartbeat}, {@link #checkHeartbeat}, {@link #send}, the listener methods and {@link #close} queue a
- * {@link Command} and return at once; the worker runs them one at a time, in the order they were queued. The blocking
- * HTTP handshake runs on the handshake executor and posts its result back as a command. {@code send} is the only data
- * command and is bounded by the queue capacity (a full queue: {@code false}, counted as dropped). Control commands
- * are never refused for a full queue, so none is lost to MIDI; the ones a peer or monitor repeats at will are coalesced
+ * {@link #notifyHeartbeat}, {@link #checkHeartbeat}, {@link #send} and {@link #close} queue a {@link Command} and
+ * return at once; the worker runs them one at a time, in the order they were queued. The blocking HTTP handshake runs
+ * on the handshake executor and posts its result back as a command. {@code send} is the only data command and is
+ * bounded by the queue capacity (a full queue: {@code false}, counted as dropped). Control commands are never refused
+ * for a full queue, so none is lost to MIDI; the ones a peer or monitor repeats at will are coalesced
  * ({@code notifyHeartbeat} and {@code checkHeartbeat}: at most one of each queued), which keeps the queue bounded in
  * practice. Worker queries ({@link #inspectAsync()}) may use a reserve of another {@code capacity} slots.
  *
@@ -75,47 +71,51 @@ import org.slf4j.LoggerFactory;
  * wait completes the future exceptionally first, so a late answer is discarded and nobody reads a result that is being
  * written or has been released (the original's query use-after-free cannot happen).
  *
- * <h2>Callbacks</h2>
- * The worker never calls a listener: it hands each command's events, with the listener list of that moment, to the
- * strategy's notification thread, which calls them in order. A listener may query or command this connection: the
- * worker is not waiting for it.
- *
- * <h2>Close</h2>
- * After {@link #close} a {@code send} returns false (a dropped message); every other command is rejected: counted (as
- * an error), logged (WARN for the first of a connection) and reported by an {@code error} callback. Nothing throws.
+ * <h2>Events</h2>
+ * The worker never calls the {@link EngineEvents} given at creation: it hands each command's events to the strategy's
+ * notification thread, which delivers them in order. The receiver may query or command this engine: the worker is not
+ * waiting for it.
  *
  * <h2>Lifecycle</h2>
- * OPEN; CLOSED after {@link #close}; or HANDING_OVER after {@link #beginHandover} (back to OPEN if the worker cannot
- * reach the handover point in time) and HANDED_OVER after {@link #completeHandover}. One atomic field, changed by CAS.
+ * One atomic field, changed by CAS:
+ * <ul>
+ * <li>OPEN: commands run. {@link #close} makes it CLOSED: the worker runs what was queued before, enters DISCONNECTED
+ * (one event) and rejects what follows; a later {@code send} returns false (a dropped message), every other command
+ * is counted as an error and reported by an {@code error} event. Nothing throws.</li>
+ * <li>HANDING_OVER from {@link #beginHandover}: the strategy manager holds every command back, so none may arrive;
+ * one that does is a manager bug and throws {@link IllegalStateException}. Back to OPEN if the worker cannot reach the
+ * handover barrier in time, or by {@link #abortHandover}.</li>
+ * <li>HANDED_OVER from {@link #completeHandover}, for good: the engine is retired and raises no event; a command
+ * throws {@link IllegalStateException}.</li>
+ * </ul>
+ * Queries and {@link #metrics()} answer in every state (after a handover: the state as it was handed over).
  */
-public final class SedaNetworkConnection implements NetworkConnection {
+public final class SedaConnectionEngine implements ConnectionEngine {
 
-    static final String STRATEGY = "seda";
-    /** {@code lastHeartbeat} value before the first heartbeat or handshake (as in {@link ConnectionHandover}). */
+    /** {@code lastHeartbeat} value before the first heartbeat or handshake (as in {@link Handover}). */
     static final long NEVER = Long.MIN_VALUE;
 
-    private static final Logger LOG = LoggerFactory.getLogger(SedaNetworkConnection.class);
+    private static final Logger LOG = LoggerFactory.getLogger(SedaConnectionEngine.class);
 
     private static final int OPEN = 0;
     private static final int HANDING_OVER = 1;
     private static final int HANDED_OVER = 2;
     private static final int CLOSED = 3;
-
-    private static final ConnectionListener[] NO_LISTENERS = new ConnectionListener[0];
+    private static final String[] LIFECYCLE = {"OPEN", "HANDING_OVER", "HANDED_OVER", "CLOSED"};
 
     /**
-     * What a connection uses from its strategy.
+     * What an engine uses from its strategy.
      *
      * @param workers        the worker stage every mailbox drains on
      * @param handshakes     runs the blocking outbound handshakes
-     * @param notifier       the notification stage (one thread): every listener call
+     * @param notifier       the notification stage (one thread): every event delivery
      * @param isNotifyThread tells whether a thread is the notification thread
      * @param queryTimeoutMs bound of waits on the worker (inspect, handover) and on the notification stage (handover)
      * @param latency        the strategy-wide latency histogram
-     * @param onRetired      told once when the connection is closed or handed over (counters fold into totals)
+     * @param onRetired      told once when the engine is closed or handed over (counters fold into totals)
      */
     record Stages(Executor workers, Executor handshakes, Executor notifier, Predicate<Thread> isNotifyThread,
-            LongSupplier queryTimeoutMs, AtomicHistogram latency, Consumer<SedaNetworkConnection> onRetired) {
+            LongSupplier queryTimeoutMs, AtomicHistogram latency, Consumer<SedaConnectionEngine> onRetired) {
     }
 
     /** What queries see of the peer; replaced whole by the worker. Optionals are made once, not per query. */
@@ -140,6 +140,7 @@ public final class SedaNetworkConnection implements NetworkConnection {
     }
 
     private final ConnectionContext context;
+    private final EngineEvents listener;
     private final Stages stages;
     private final String peerAddress;
     private final SerialExecutor<Command> mailbox;
@@ -155,11 +156,10 @@ public final class SedaNetworkConnection implements NetworkConnection {
     private long handshakeGeneration;
     private CompletableFuture<Void> handshakeDone;
     private boolean closed;
-    private ConnectionListener[] listeners;
+    // Frames collected while a handover barrier is pending (they become Handover.queuedFrames); flushed before any
+    // other command runs.
     private final ArrayList<DataFrame> heldFrames = new ArrayList<>();
     private List<Event> events = new ArrayList<>(2);
-    private long handoverGeneration;
-    private boolean handoverConnecting;
 
     // ---- published by the worker for lock-free readers. Each is written only by the mailbox owner, after the
     // ---- worker-owned field it mirrors; a volatile read by any thread sees a complete, immutable value.
@@ -169,19 +169,18 @@ public final class SedaNetworkConnection implements NetworkConnection {
     private volatile Peer publishedPeer;
     // System.nanoTime() of the last heartbeat or handshake, NEVER before. Publishes only its own value.
     private volatile long publishedHeartbeat;
-    // The listener array (never modified after publication, replaced whole). Read by callers that must raise an
-    // event themselves (a rejected or lost command).
-    private volatile ConnectionListener[] publishedListeners;
     // Non-null while an outbound handshake is in flight; completed by the worker once its result has been applied.
     // beginHandover reads it to let the handshake finish first.
     private volatile CompletableFuture<Void> publishedHandshake;
 
     // OPEN, HANDING_OVER, HANDED_OVER or CLOSED, changed by CAS (see class comment). Callers read it on every command
-    // to choose the path; the worker reads it on every send (collecting frames while handing over).
+    // to choose the path (run, reject after close, or throw while a handover has the engine). Orders nothing else.
     private final AtomicInteger lifecycle = new AtomicInteger(OPEN);
-    // Set once by completeHandover before lifecycle becomes HANDED_OVER, so whoever reads HANDED_OVER (or this field
-    // non-null) sees the successor. Queries read it first and forward when it is set.
-    private volatile NetworkConnection successor;
+    // The barrier of the latest beginHandover, or null. Written by beginHandover before it queues the barrier and
+    // cleared by abortHandover; read by the worker on every send: while its phase is PENDING, frames are held for the
+    // successor instead of sent. The barrier's own phase (an atomic) says when that ends; this field publishes only the
+    // reference.
+    private volatile Barrier handoverBarrier;
     // State-changing commands queued and not yet run (connect, disconnect, handshakes and their results, goodbye,
     // heartbeat checks, close, adoption). Incremented by whoever queues one, before queueing; decremented by the owner
     // after running it, after publishing its effect. send() reads it before publishedState: if it reads 0, every
@@ -194,14 +193,14 @@ public final class SedaNetworkConnection implements NetworkConnection {
     // true while a coalesced heartbeat notification is queued and not yet started: CAS false->true by the caller that
     // queues it, set(false) by the worker when it starts it. Orders nothing else.
     private final AtomicBoolean heartbeatPending = new AtomicBoolean();
-    // true once a control backlog beyond twice the capacity has been logged; reset by the worker when the queue is
-    // back under its capacity. Only decides whether to log.
+    // true once a control backlog beyond twice the capacity has been logged (and counted as a stall); reset by the
+    // worker when the queue is back under its capacity. Only decides whether to log and count.
     private final AtomicBoolean backlogReported = new AtomicBoolean();
     // true while a checkHeartbeat command is queued and not yet started: CAS false->true by the caller that queues
     // one; set(false) by the worker when it starts it. Orders nothing else.
     private final AtomicBoolean checkPending = new AtomicBoolean();
-    // true once a full queue has been logged; CAS by the caller that logs, reset by the worker when the queue has
-    // half drained. Only decides whether to log.
+    // true once a full queue has been logged (and counted as a stall); CAS by the caller that logs, reset by the worker
+    // when the queue has half drained. Only decides whether to log and count.
     private final AtomicBoolean fullReported = new AtomicBoolean();
     // true once a command rejected after close has been logged at WARN. Only decides the log level.
     private final AtomicBoolean rejectionReported = new AtomicBoolean();
@@ -219,14 +218,18 @@ public final class SedaNetworkConnection implements NetworkConnection {
     private final LongAdder sendErrors = new LongAdder();
     private final LongAdder listenerErrors = new LongAdder();
     private final LongAdder commandFailures = new LongAdder();
+    // Waits or queues that ran past their bound (see metrics()).
+    private final LongAdder stalls = new LongAdder();
 
     /**
-     * A new DISCONNECTED connection, or (with {@code from}) one continuing a predecessor's handover.
+     * A new DISCONNECTED engine, or (with {@code from}) one continuing another engine's handover.
      *
+     * @param events   where this engine reports, for its whole life
      * @param capacity MIDI frames the queue holds (the control reserve is as large again)
      */
-    SedaNetworkConnection(ConnectionContext context, Stages stages, int capacity, ConnectionHandover from) {
+    SedaConnectionEngine(ConnectionContext context, EngineEvents events, Stages stages, int capacity, Handover from) {
         this.context = Objects.requireNonNull(context, "context");
+        this.listener = Objects.requireNonNull(events, "events");
         this.stages = Objects.requireNonNull(stages, "stages");
         this.peerAddress = context.host() + ":" + context.httpPort();
         this.meter = new QueryMeter(stages.latency());
@@ -236,19 +239,16 @@ public final class SedaNetworkConnection implements NetworkConnection {
             state = DISCONNECTED;
             devices = List.of();
             lastHeartbeat = NEVER;
-            listeners = NO_LISTENERS;
             publishedPeer = Peer.UNKNOWN;
         } else {
             state = from.state();
             remoteNode = from.peer().map(Handshake::node).orElse(null);
             devices = from.peer().map(Handshake::devices).orElse(List.of());
             lastHeartbeat = from.lastHeartbeatNanos();
-            listeners = from.listeners().toArray(NO_LISTENERS);
             publishedPeer = remoteNode == null ? Peer.UNKNOWN : new Peer(remoteNode, devices);
         }
         publishedState = state;
         publishedHeartbeat = lastHeartbeat;
-        publishedListeners = listeners;
         if (from != null) {
             // The first command of the successor: the predecessor's frames go out before anything queued later.
             pendingControl.incrementAndGet();
@@ -256,30 +256,30 @@ public final class SedaNetworkConnection implements NetworkConnection {
         }
     }
 
-    @Override
-    public String strategy() {
-        return STRATEGY;
-    }
-
     // ==== commands (any thread) =====================================================================================
 
     @Override
     public void connect() {
+        accept("connect");
         control(Command.CONNECT);
     }
 
     @Override
     public void disconnect() {
+        accept("disconnect");
         control(Command.DISCONNECT);
     }
 
     @Override
     public void handshakeCompleted(Handshake peer) {
-        control(new HandshakeCompleted(Objects.requireNonNull(peer, "peer")));
+        Objects.requireNonNull(peer, "peer");
+        accept("handshakeCompleted");
+        control(new HandshakeCompleted(peer));
     }
 
     @Override
     public void goodbyeReceived() {
+        accept("goodbyeReceived");
         control(Command.GOODBYE);
     }
 
@@ -287,8 +287,8 @@ public final class SedaNetworkConnection implements NetworkConnection {
     @Override
     public void notifyHeartbeat() {
         long now = System.nanoTime();
-        if (lifecycle.get() != OPEN) {
-            control(new NotifyHeartbeat(now)); // kept, forwarded or rejected: never coalesced
+        if (accept("notifyHeartbeat") == CLOSED) {
+            control(Command.HEARTBEAT); // rejected, visibly, every time: never coalesced
             return;
         }
         heartbeatArrival.accumulateAndGet(now, (last, t) -> last == NEVER || t - last > 0 ? t : last);
@@ -300,12 +300,12 @@ public final class SedaNetworkConnection implements NetworkConnection {
     /** B.3: posts a check command; while one is still queued, further calls are folded into it. */
     @Override
     public void checkHeartbeat() {
-        if (lifecycle.get() != OPEN) {
-            control(Command.CHECK_HEARTBEAT); // kept, forwarded or rejected: never coalesced
+        if (accept("checkHeartbeat") == CLOSED) {
+            control(Command.CHECK_HEARTBEAT); // rejected, visibly, every time: never coalesced
             return;
         }
-        if (checkPending.compareAndSet(false, true) && !control(Command.CHECK_HEARTBEAT)) {
-            checkPending.set(false);
+        if (checkPending.compareAndSet(false, true)) {
+            control(Command.CHECK_HEARTBEAT);
         }
     }
 
@@ -314,16 +314,14 @@ public final class SedaNetworkConnection implements NetworkConnection {
      *
      * @return true when queued; false (counted as dropped) when closed, when the queue holds {@code queue.capacity}
      *         frames already, or when not connected and no state-changing command is queued before it. A queued
-     *         frame goes out in its turn if the connection is CONNECTED then, else it is counted as dropped: so
+     *         frame goes out in its turn if the engine is CONNECTED then, else it is counted as dropped: so
      *         {@code handshakeCompleted(h); send(f)} from one thread sends {@code f}, as the order of commands says.
+     * @throws IllegalStateException while a handover has the engine (the manager holds commands back)
      */
     @Override
     public boolean send(DataFrame frame) {
         Objects.requireNonNull(frame, "frame");
-        int l = lifecycle.get();
-        if (l == HANDED_OVER) {
-            return forwardSend(frame);
-        }
+        int l = accept("send");
         // pendingControl first, then the state: see the field comment.
         if (l == CLOSED || (pendingControl.get() == 0 && publishedState != CONNECTED)) {
             dropped.increment();
@@ -334,87 +332,70 @@ public final class SedaNetworkConnection implements NetworkConnection {
         }
         dropped.increment();
         if (fullReported.compareAndSet(false, true)) {
+            stalls.increment();
             LOG.warn("{}: command queue full ({} waiting); dropping MIDI until it drains", this, mailbox.depth());
         }
         return false;
     }
 
     /**
-     * After the handover: straight to the successor when nothing of ours is still being forwarded (so its answer is
-     * the caller's), else behind what is.
-     */
-    private boolean forwardSend(DataFrame frame) {
-        if (mailbox.isIdle()) {
-            return successor.send(frame);
-        }
-        if (mailbox.offer(new Send(frame))) {
-            return true;
-        }
-        dropped.increment();
-        return false;
-    }
-
-    @Override
-    public void addListener(ConnectionListener listener) {
-        Objects.requireNonNull(listener, "listener");
-        if (lifecycle.get() != CLOSED) {
-            mailbox.offerAlways(new AddListener(listener));
-        }
-    }
-
-    @Override
-    public void removeListener(ConnectionListener listener) {
-        if (listener != null && lifecycle.get() != CLOSED) {
-            mailbox.offerAlways(new RemoveListener(listener));
-        }
-    }
-
-    /**
-     * Ends the connection for good: the worker runs the commands queued before, then enters DISCONNECTED (one event
-     * if it was not already) and rejects everything later. Idempotent; a no-op after {@link #completeHandover}; kept
-     * for the successor between {@link #beginHandover} and {@link #completeHandover}.
+     * Ends the engine for good: the worker runs the commands queued before, then enters DISCONNECTED (one event if it
+     * was not already) and rejects everything later. Idempotent.
+     *
+     * @throws IllegalStateException while a handover has the engine, or after it was handed over
      */
     @Override
     public void close() {
-        for (;;) {
-            int l = lifecycle.get();
-            if (l == OPEN) {
-                if (lifecycle.compareAndSet(OPEN, CLOSED)) {
-                    pendingControl.incrementAndGet();
-                    mailbox.offerAlways(Command.CLOSE);
-                    return;
-                }
-            } else if (l == HANDING_OVER) {
-                pendingControl.incrementAndGet();
-                mailbox.offerAlways(Command.CLOSE);
-                return;
-            } else {
+        while (!closeIfOpen()) {
+            if (accept("close") == CLOSED) {
                 return;
             }
         }
     }
 
-    /**
-     * Queues a control command; false when it was rejected (closed). A control command is never refused for a full
-     * queue: MIDI cannot crowd it out, and the ones a peer can repeat at will (heartbeats, checks) are coalesced, so
-     * only a caller issuing commands faster than the worker runs them makes the queue grow beyond its capacity; that
-     * is logged at WARN when it starts and at INFO when it is over.
-     */
-    private boolean control(Command c) {
-        if (lifecycle.get() == CLOSED) {
-            rejectAfterClose(c);
+    /** Closes the engine if it is OPEN (CAS, so a concurrent beginHandover and this never both win); else false. */
+    private boolean closeIfOpen() {
+        if (!lifecycle.compareAndSet(OPEN, CLOSED)) {
             return false;
         }
+        pendingControl.incrementAndGet();
+        mailbox.offerAlways(Command.CLOSE);
+        return true;
+    }
+
+    /**
+     * Admits an external command: returns the lifecycle it was read in (OPEN or CLOSED).
+     *
+     * @throws IllegalStateException while HANDING_OVER or HANDED_OVER: the strategy manager must hold every command
+     *                               back from then on, so one arriving here is its bug and is refused loudly
+     */
+    private int accept(String command) {
+        int l = lifecycle.get();
+        if (l == HANDING_OVER || l == HANDED_OVER) {
+            throw new IllegalStateException(this + ": " + command + " while " + LIFECYCLE[l]
+                    + " (the strategy manager holds commands back during a handover)");
+        }
+        return l;
+    }
+
+    /**
+     * Queues a control command. A control command is never refused for a full queue: MIDI cannot crowd it out, and
+     * the ones a peer can repeat at will (heartbeats, checks) are coalesced, so only a caller issuing commands faster
+     * than the worker runs them makes the queue grow beyond its capacity; that is logged at WARN (and counted as a
+     * stall) when it starts and at INFO when it is over. After close the command still goes through the mailbox, so
+     * its rejection (and error event) comes after close's DISCONNECTED.
+     */
+    private void control(Command c) {
         if (changesState(c)) {
             pendingControl.incrementAndGet();
         }
         mailbox.offerAlways(c);
         int depth = mailbox.depth();
         if (depth > 2 * mailbox.capacity() && backlogReported.compareAndSet(false, true)) {
+            stalls.increment();
             LOG.warn("{}: {} commands waiting: commands arrive faster than the worker runs them (control commands are "
                     + "never dropped)", this, depth);
         }
-        return true;
     }
 
     /** Whether {@code c} may change the state, so a send queued behind it must be judged in its turn. */
@@ -424,14 +405,14 @@ public final class SedaNetworkConnection implements NetworkConnection {
                 || c instanceof Adopted;
     }
 
-    /** The owner has run (or forwarded, or rejected) {@code c}: it no longer holds sends back. */
+    /** The owner has run (or rejected, or discarded) {@code c}: it no longer holds sends back. */
     private void ran(Command c) {
         if (changesState(c)) {
             pendingControl.decrementAndGet();
         }
     }
 
-    /** A command after close: counted as rejected (and as an error) and reported by an error callback. */
+    /** Mailbox owner: a command after close, counted as rejected (and as an error) and reported by an error event. */
     private void rejectAfterClose(Command c) {
         rejected.increment();
         errors.increment();
@@ -441,7 +422,7 @@ public final class SedaNetworkConnection implements NetworkConnection {
         } else {
             LOG.debug("{}: {} rejected: the connection is closed", this, c.name());
         }
-        post(publishedListeners, List.of(new ErrorEvent(c.name() + " rejected: the connection is closed")));
+        post(List.of(new ErrorEvent(c.name() + " rejected: the connection is closed")));
     }
 
     // ==== queries (any thread, never waiting on the worker) =========================================================
@@ -449,10 +430,6 @@ public final class SedaNetworkConnection implements NetworkConnection {
     /** One volatile read (plus the query count). */
     @Override
     public ConnectionState getState() {
-        NetworkConnection next = successor;
-        if (next != null) {
-            return next.getState();
-        }
         long t0 = meter.start();
         ConnectionState s = publishedState;
         meter.end(t0);
@@ -461,10 +438,6 @@ public final class SedaNetworkConnection implements NetworkConnection {
 
     @Override
     public Optional<NodeId> getRemoteId() {
-        NetworkConnection next = successor;
-        if (next != null) {
-            return next.getRemoteId();
-        }
         long t0 = meter.start();
         Optional<NodeId> id = publishedPeer.id();
         meter.end(t0);
@@ -473,10 +446,6 @@ public final class SedaNetworkConnection implements NetworkConnection {
 
     @Override
     public Optional<NodeInfo> getRemoteNode() {
-        NetworkConnection next = successor;
-        if (next != null) {
-            return next.getRemoteNode();
-        }
         long t0 = meter.start();
         Optional<NodeInfo> node = publishedPeer.node();
         meter.end(t0);
@@ -486,10 +455,6 @@ public final class SedaNetworkConnection implements NetworkConnection {
     /** The immutable list of the last handshake: one volatile read, never a half-written list. */
     @Override
     public List<DeviceInfo> getRemoteDevices() {
-        NetworkConnection next = successor;
-        if (next != null) {
-            return next.getRemoteDevices();
-        }
         long t0 = meter.start();
         List<DeviceInfo> list = publishedPeer.devices();
         meter.end(t0);
@@ -499,10 +464,6 @@ public final class SedaNetworkConnection implements NetworkConnection {
     /** From the monotonic clock; {@code Long.MAX_VALUE} before the first heartbeat or handshake. */
     @Override
     public long getTimeSinceLastHeartbeat() {
-        NetworkConnection next = successor;
-        if (next != null) {
-            return next.getTimeSinceLastHeartbeat();
-        }
         long t0 = meter.start();
         long last = publishedHeartbeat;
         long age = last == NEVER ? Long.MAX_VALUE
@@ -513,18 +474,17 @@ public final class SedaNetworkConnection implements NetworkConnection {
 
     /**
      * A query answered by the worker, between two commands: every field of one moment. Completes exceptionally with
-     * {@link IllegalStateException} when the connection is closed (or handed over before the worker got to it), and
-     * with {@link RejectedExecutionException} when the queue's control reserve is used up. Never blocks.
+     * {@link IllegalStateException} when the engine is closed or handed over (also when the handover completes before
+     * the worker got to it; during a handover it waits for the handover's outcome), and with
+     * {@link RejectedExecutionException} when the queue's control reserve is used up. Never blocks.
      */
     public CompletableFuture<WorkerSnapshot> inspectAsync() {
-        NetworkConnection next = successor;
-        if (next instanceof SedaNetworkConnection s) {
-            return s.inspectAsync();
-        }
         meter.count(); // timed from its enqueue time when the worker answers (onInspect)
         CompletableFuture<WorkerSnapshot> f = new CompletableFuture<>();
-        if (lifecycle.get() == CLOSED || next != null) {
-            f.completeExceptionally(new IllegalStateException(this + " is " + (next == null ? "closed" : "handed over")));
+        int l = lifecycle.get();
+        if (l == CLOSED || l == HANDED_OVER) {
+            String what = l == CLOSED ? "closed" : "handed over";
+            f.completeExceptionally(new IllegalStateException(this + " is " + what));
         } else if (!mailbox.offerControl(new Inspect(f, System.nanoTime()))) {
             f.completeExceptionally(new RejectedExecutionException(this + ": the command queue is full"));
         }
@@ -533,11 +493,11 @@ public final class SedaNetworkConnection implements NetworkConnection {
 
     /**
      * {@link #inspectAsync()}, waiting at most the strategy's query timeout. On timeout the future is completed
-     * exceptionally before this method throws, so the worker's late answer is discarded.
+     * exceptionally before this method throws, so the worker's late answer is discarded; the timeout counts as a stall.
      *
      * @throws TimeoutException      when the worker did not answer in time
      * @throws InterruptedException  when interrupted while waiting (the flag is cleared, as usual)
-     * @throws IllegalStateException when the connection is closed
+     * @throws IllegalStateException when the engine is closed or handed over
      */
     public WorkerSnapshot inspect() throws TimeoutException, InterruptedException {
         CompletableFuture<WorkerSnapshot> f = inspectAsync();
@@ -547,6 +507,7 @@ public final class SedaNetworkConnection implements NetworkConnection {
         } catch (TimeoutException e) {
             TimeoutException t = new TimeoutException(this + ": the worker did not answer within " + timeoutMs + " ms");
             if (f.completeExceptionally(t)) {
+                stalls.increment();
                 throw t;
             }
             return f.join(); // answered in the meantime after all
@@ -558,17 +519,17 @@ public final class SedaNetworkConnection implements NetworkConnection {
         }
     }
 
-    /** This connection's counters now. Never blocks, never waits on the worker. */
+    /**
+     * This engine's counters now, in every lifecycle state (after a handover: as they were when it retired). Never
+     * blocks, never waits on the worker. {@code stalls} counts the times a bound of this engine ran out: an
+     * {@link #inspect()} the worker did not answer in time, a {@link #beginHandover()} whose barrier the worker did not
+     * reach in time or whose earlier events were not delivered in time, a control backlog beyond twice the capacity
+     * and a MIDI queue found full (each backlog or full-queue episode once, not per command or frame).
+     */
     @Override
     public ConnectionMetrics metrics() {
-        NetworkConnection next = successor;
-        return next != null ? next.metrics() : ownMetrics(); // a query like the others: forwarded after a handover
-    }
-
-    /** This connection's own counters, also after a handover: what the strategy folds into its totals. */
-    ConnectionMetrics ownMetrics() {
-        return new ConnectionMetrics(STRATEGY, meter.queries(), 0, callbacks.sum(), processed.get(), mailbox.depth(),
-                meter.latency(), errors.sum(), dropped.sum());
+        return new ConnectionMetrics(SedaConnectionStrategy.NAME, meter.queries(), 0, callbacks.sum(), processed.get(),
+                mailbox.depth(), meter.latency(), errors.sum(), dropped.sum(), stalls.sum());
     }
 
     // ==== hot swap ==================================================================================================
@@ -576,64 +537,80 @@ public final class SedaNetworkConnection implements NetworkConnection {
     /**
      * Stops the worker at a barrier queued behind every command accepted so far (they run first; MIDI frames that
      * trail the last other command are not sent but handed over, in order). A handshake in flight is given up to the
-     * query timeout to finish first; if it has not, the successor resumes it. Commands that arrive from now on stay
-     * queued for the successor. Waits, each time at most the query timeout, for the worker to reach the barrier and
-     * for the notification thread to deliver the events raised before it.
+     * query timeout to finish first; if it has not, its late result is ignored here and the successor dials its own.
+     * Waits, each time at most the query timeout, for the worker to reach the barrier and for the notification thread
+     * to deliver the events raised before it. The manager calls it only when no command runs or will arrive.
      *
-     * @throws IllegalStateException when closed or already handing over, or when the worker did not reach the barrier
-     *                               in time (then nothing changed: the connection goes on as before)
+     * @throws IllegalStateException when closed, already handing over or handed over, or when the worker did not reach
+     *                               the barrier in time or the caller was interrupted (then nothing changed: the
+     *                               engine goes on as before)
      */
     @Override
-    public ConnectionHandover beginHandover() {
+    public Handover beginHandover() {
         if (!lifecycle.compareAndSet(OPEN, HANDING_OVER)) {
-            throw new IllegalStateException(this + (lifecycle.get() == CLOSED ? " is closed" : " is already handing over"));
+            throw new IllegalStateException(this + " cannot begin a handover: it is " + LIFECYCLE[lifecycle.get()]);
         }
         long timeoutMs = stages.queryTimeoutMs().getAsLong();
-        CompletableFuture<Void> handshake = publishedHandshake;
-        if (handshake != null && publishedState == CONNECTING) {
-            try {
-                handshake.get(timeoutMs, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException | ExecutionException e) {
-                LOG.debug("{}: handing over with a handshake still in flight; the successor resumes it", this);
-            } catch (InterruptedException e) {
-                lifecycle.compareAndSet(HANDING_OVER, OPEN);
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(this + ": interrupted while starting a handover", e);
-            }
-        }
+        awaitHandshake(timeoutMs);
         Barrier barrier = new Barrier();
+        handoverBarrier = barrier; // before the barrier is queued: sends the worker runs from now on are held
         mailbox.offerAlways(barrier);
-        ConnectionHandover handover;
-        try {
-            handover = awaitBarrier(barrier, timeoutMs);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(this + ": interrupted while starting a handover", e);
-        }
+        Handover handover = awaitBarrier(barrier, timeoutMs);
         fenceNotifications(timeoutMs);
         LOG.debug("{}: handing over in state {} with {} queued frames", this, handover.state(),
                 handover.queuedFrames().size());
         return handover;
     }
 
-    private ConnectionHandover awaitBarrier(Barrier barrier, long timeoutMs) throws InterruptedException {
+    /** Gives an outbound handshake in flight up to {@code timeoutMs} to come back first. */
+    private void awaitHandshake(long timeoutMs) {
+        CompletableFuture<Void> handshake = publishedHandshake;
+        if (handshake == null || publishedState != CONNECTING) {
+            return;
+        }
+        try {
+            handshake.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            LOG.debug("{}: handing over with a handshake still in flight; the successor dials its own", this);
+        } catch (InterruptedException e) {
+            lifecycle.compareAndSet(HANDING_OVER, OPEN);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(this + ": interrupted while beginning a handover; called off", e);
+        }
+    }
+
+    /**
+     * Waits for the worker to take the barrier. On timeout or interrupt the barrier is cancelled (the worker then skips
+     * it and sends what it held) and the engine is OPEN again, unless the worker took it just then.
+     */
+    private Handover awaitBarrier(Barrier barrier, long timeoutMs) {
+        boolean interrupted = false;
         try {
             try {
                 return barrier.result.get(timeoutMs, TimeUnit.MILLISECONDS);
             } catch (TimeoutException | InterruptedException e) {
                 if (barrier.phase.compareAndSet(Barrier.PENDING, Barrier.CANCELLED)) {
-                    lifecycle.compareAndSet(HANDING_OVER, OPEN); // commands queued meanwhile run as usual
-                    if (e instanceof InterruptedException ie) {
-                        throw ie;
+                    lifecycle.compareAndSet(HANDING_OVER, OPEN);
+                    if (e instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException(this + ": interrupted while beginning a handover; called off",
+                                e);
                     }
+                    stalls.increment();
                     throw new IllegalStateException(this + ": handover not started: the worker did not reach it within "
                             + timeoutMs + " ms", e);
                 }
-                // The worker took the barrier just now and completes it at once.
-                return barrier.result.get(timeoutMs, TimeUnit.MILLISECONDS);
+                // The worker took the barrier just now and completes it at once (join: no interrupt can lose it).
+                interrupted = e instanceof InterruptedException;
+                return barrier.result.join();
             }
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException(this + ": handover failed on the worker", e);
+        } catch (ExecutionException | CompletionException e) {
+            lifecycle.compareAndSet(HANDING_OVER, OPEN); // the worker could not build the handover and went on
+            throw new IllegalStateException(this + ": handover failed on the worker", e.getCause());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -649,7 +626,8 @@ public final class SedaNetworkConnection implements NetworkConnection {
         } catch (RejectedExecutionException | ExecutionException e) {
             LOG.debug("{}: notification stage stopped; no events to wait for", this);
         } catch (TimeoutException e) {
-            LOG.warn("{}: earlier callbacks still running after {} ms; the successor's may overtake them", this,
+            stalls.increment();
+            LOG.warn("{}: earlier events still being delivered after {} ms; the successor's may overtake them", this,
                     timeoutMs);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -657,96 +635,57 @@ public final class SedaNetworkConnection implements NetworkConnection {
     }
 
     /**
-     * Replays the commands kept since {@link #beginHandover} on {@code next}, in order, then forwards every later
-     * command (through the same queue, so one caller's commands keep their order) and every query to it.
+     * The successor has taken over: discards what is queued behind the barrier (late results of this engine's own
+     * handshake; a command there would be a manager bug, logged at ERROR), folds the counters into the strategy's
+     * totals, once, and raises no event from now on.
      *
-     * @throws IllegalStateException when {@link #beginHandover} has not completed, or this already completed
+     * @throws IllegalStateException when {@link #beginHandover} has not completed, or the handover already ended
      */
     @Override
-    public void completeHandover(NetworkConnection next) {
-        Objects.requireNonNull(next, "successor");
-        if (next == this) {
-            throw new IllegalArgumentException("a connection cannot hand over to itself");
+    public void completeHandover() {
+        if (lifecycle.get() != HANDING_OVER || !mailbox.isHeld()
+                || !lifecycle.compareAndSet(HANDING_OVER, HANDED_OVER)) {
+            throw new IllegalStateException(this + " has no handover to complete: it is " + LIFECYCLE[lifecycle.get()]);
         }
-        if (lifecycle.get() != HANDING_OVER || !mailbox.isHeld()) {
-            throw new IllegalStateException(this + " is not handing over");
-        }
-        successor = next;
-        if (!lifecycle.compareAndSet(HANDING_OVER, HANDED_OVER)) {
-            throw new IllegalStateException(this + " is not handing over");
-        }
-        mailbox.drainInlineTo(this::replay);
-        // Return only once what was kept has reached the successor, even when another thread is forwarding it, so a
-        // caller that switches to the successor now cannot overtake its own earlier commands.
-        Fence fence = new Fence(new CompletableFuture<>());
-        mailbox.offerAlways(fence);
-        long timeoutMs = stages.queryTimeoutMs().getAsLong();
-        try {
-            fence.done().get(timeoutMs, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            LOG.warn("{}: kept commands still being forwarded after {} ms", this, timeoutMs);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        mailbox.drainInlineTo(this::discardAfterHandover);
         stages.onRetired().accept(this);
-        LOG.debug("{}: handed over to {}", this, next);
+        LOG.debug("{}: handed over", this);
     }
 
     /**
-     * Calls the handover off: the worker runs again, first the frames held for the successor, then the commands kept
-     * since {@link #beginHandover}, in order, then later ones. A handshake result still in flight is taken as usual.
+     * Calls the handover off: the worker runs again, first the frames held for the successor, then what was queued
+     * behind the barrier, in order. A handshake in flight at the barrier was never abandoned: its result is taken as
+     * usual (if it already came, in its turn), so the engine connects without dialling again.
      *
-     * @throws IllegalStateException when {@link #beginHandover} has not completed, or the handover is complete
+     * @throws IllegalStateException when {@link #beginHandover} has not completed, or the handover already ended
      */
     @Override
     public void abortHandover() {
         if (!mailbox.isHeld() || !lifecycle.compareAndSet(HANDING_OVER, OPEN)) {
-            throw new IllegalStateException(this + " is not handing over");
+            throw new IllegalStateException(this + " has no handover to call off: it is " + LIFECYCLE[lifecycle.get()]);
         }
+        handoverBarrier = null; // TAKEN, so nothing is held any more; the reference would only keep the handover alive
         mailbox.offerAlways(Command.RESUME);
         mailbox.resume();
         LOG.debug("{}: handover called off", this);
     }
 
-    /** Mailbox owner, INLINE mode after completeHandover: one kept or late command onto the successor. */
-    private void replay(Command c) {
+    /** Mailbox owner, INLINE mode after completeHandover: whatever was queued behind the barrier, or arrives later. */
+    private void discardAfterHandover(Command c) {
         ran(c);
-        NetworkConnection next = successor;
-        if (c instanceof Fence f) {
-            f.done().complete(null);
-        } else if (c instanceof Send s) {
-            next.send(s.frame());
-        } else if (c == Command.CONNECT) {
-            next.connect();
-        } else if (c == Command.DISCONNECT) {
-            next.disconnect();
-        } else if (c == Command.GOODBYE) {
-            next.goodbyeReceived();
-        } else if (c == Command.CHECK_HEARTBEAT) {
-            next.checkHeartbeat();
-        } else if (c == Command.CLOSE) {
-            next.close();
-        } else if (c instanceof HandshakeCompleted h) {
-            next.handshakeCompleted(h.peer());
-        } else if (c instanceof NotifyHeartbeat || c == Command.HEARTBEAT) {
-            next.notifyHeartbeat();
-        } else if (c instanceof AddListener a) {
-            next.addListener(a.listener());
-        } else if (c instanceof RemoveListener r) {
-            next.removeListener(r.listener());
-        } else if (c instanceof HandshakeResult r) {
-            // The handshake that was in flight at the barrier: its success completes the successor's CONNECTING
-            // (which resumed it too; the later of the two results is ignored there). A failure is left to the
-            // successor's own attempt.
-            if (r.peer() != null && handoverConnecting && r.generation() == handoverGeneration) {
-                next.handshakeCompleted(r.peer());
-            } else {
-                LOG.debug("{}: handshake result after the handover not forwarded ({})", this, r.failure());
-            }
+        if (c instanceof HandshakeResult r) {
+            LOG.debug("{}: handshake result after the handover ignored ({})", this,
+                    r.peer() != null ? "succeeded" : r.failure());
         } else if (c instanceof Inspect q) {
-            q.result().completeExceptionally(new IllegalStateException(this + " was handed over to " + next));
+            q.result().completeExceptionally(new IllegalStateException(this + " was handed over"));
         } else if (c instanceof Barrier b) {
             b.result.completeExceptionally(new IllegalStateException(this + " was handed over"));
+        } else {
+            if (c instanceof Send) {
+                dropped.increment();
+            }
+            LOG.error("{}: {} reached the engine after its handover and was dropped (the strategy manager must hold "
+                    + "commands back during a handover)", this, c.name());
         }
     }
 
@@ -785,34 +724,27 @@ public final class SedaNetworkConnection implements NetworkConnection {
                 } else if (c == Command.HEARTBEAT) {
                     heartbeatPending.set(false);
                     onNotifyHeartbeat(heartbeatArrival.get());
-                } else if (c instanceof NotifyHeartbeat h) {
-                    onNotifyHeartbeat(h.nanos());
                 } else if (c instanceof HandshakeResult r) {
                     onHandshakeResult(r);
-                } else if (c instanceof AddListener a) {
-                    onAddListener(a.listener());
-                } else if (c instanceof RemoveListener r) {
-                    onRemoveListener(r.listener());
                 } else if (c instanceof Inspect q) {
                     onInspect(q);
                 } else if (c instanceof Adopted a) {
                     onAdopted(a);
-                } else if (c instanceof Fence f) {
-                    f.done().complete(null);
                 }
             }
         } finally {
             ran(c);
             if (!events.isEmpty()) {
-                post(listeners, events);
+                post(events);
                 events = new ArrayList<>(2);
             }
         }
     }
 
     private void onSend(DataFrame frame) {
-        if (lifecycle.get() == HANDING_OVER) {
-            // Collected, not sent: becomes ConnectionHandover.queuedFrames unless another command follows it.
+        Barrier barrier = handoverBarrier;
+        if (barrier != null && barrier.phase.get() == Barrier.PENDING) {
+            // Collected, not sent: becomes Handover.queuedFrames unless another command follows it.
             if (!closed && state == CONNECTED && remoteNode != null) {
                 heldFrames.add(frame);
             } else {
@@ -891,6 +823,8 @@ public final class SedaNetworkConnection implements NetworkConnection {
             LOG.error("{}: handshaker threw", this, e);
             failure = e.toString();
         }
+        // Internal: queued whatever the lifecycle. Behind a handover barrier it waits for the outcome: discarded when
+        // the handover completes, taken in its turn when it is called off.
         pendingControl.incrementAndGet();
         mailbox.offerAlways(new HandshakeResult(gen, peer, failure));
     }
@@ -973,9 +907,8 @@ public final class SedaNetworkConnection implements NetworkConnection {
         closed = true;
         generation++;
         setState(DISCONNECTED);
-        lifecycle.compareAndSet(OPEN, CLOSED); // when close came through a handover that was called off
-        if (!events.isEmpty()) {
-            post(listeners, events);
+        if (!events.isEmpty()) { // before the rejections of later commands: they come after the DISCONNECTED
+            post(events);
             events = new ArrayList<>(2);
         }
         mailbox.drainInlineTo(this::rejectQueued);
@@ -993,50 +926,22 @@ public final class SedaNetworkConnection implements NetworkConnection {
     /** Mailbox owner, INLINE mode after close: whatever was queued behind close, or arrives later. */
     private void rejectQueued(Command c) {
         ran(c);
-        if (c instanceof Fence f) {
-            f.done().complete(null);
-        } else if (c instanceof Send) {
+        if (c instanceof Send) {
             dropped.increment();
         } else if (c instanceof Inspect q) {
             q.result().completeExceptionally(new IllegalStateException(this + " is closed"));
         } else if (c instanceof Barrier b) {
             b.result.completeExceptionally(new IllegalStateException(this + " is closed"));
-        } else if (c instanceof HandshakeResult || c instanceof AddListener || c instanceof RemoveListener
-                || c == Command.CLOSE || c == Command.RESUME) {
+        } else if (c instanceof HandshakeResult || c == Command.CLOSE || c == Command.RESUME) {
             LOG.trace("{}: {} after close ignored", this, c.name());
         } else {
             rejectAfterClose(c);
         }
     }
 
-    private void onAddListener(ConnectionListener l) {
-        for (ConnectionListener x : listeners) {
-            if (x.equals(l)) {
-                return;
-            }
-        }
-        ConnectionListener[] next = Arrays.copyOf(listeners, listeners.length + 1);
-        next[listeners.length] = l;
-        listeners = next;
-        publishedListeners = next;
-    }
-
-    private void onRemoveListener(ConnectionListener l) {
-        for (int i = 0; i < listeners.length; i++) {
-            if (listeners[i].equals(l)) {
-                ConnectionListener[] next = new ConnectionListener[listeners.length - 1];
-                System.arraycopy(listeners, 0, next, 0, i);
-                System.arraycopy(listeners, i + 1, next, i, listeners.length - i - 1);
-                listeners = next;
-                publishedListeners = next;
-                return;
-            }
-        }
-    }
-
     private void onInspect(Inspect q) {
         WorkerSnapshot s = new WorkerSnapshot(state, Optional.ofNullable(remoteNode), devices, lastHeartbeat,
-                generation, handshakeDone != null, listeners.length, processed.get(), mailbox.depth(), closed);
+                generation, handshakeDone != null, processed.get(), mailbox.depth(), closed);
         if (q.result().complete(s)) {
             meter.record(System.nanoTime() - q.enqueuedNanos());
         }
@@ -1053,7 +958,7 @@ public final class SedaNetworkConnection implements NetworkConnection {
                 LOG.debug("{}: {} handed-over frames dropped in state {}", this, a.frames().size(), state);
             }
         }
-        if (a.resumeHandshake() && !closed && state == CONNECTING) {
+        if (a.redial() && !closed && state == CONNECTING) {
             startHandshake(++generation);
         }
     }
@@ -1063,22 +968,20 @@ public final class SedaNetworkConnection implements NetworkConnection {
             flushHeldFrames(); // the caller gave up: what was collected goes out now, in order
             return;
         }
+        Handover h;
         try {
-            // Kept (not cleared): the successor sends copies, and this worker never runs again, unless the handover
-            // is called off; then the next command flushes them, in order, before it runs.
-            List<DataFrame> frames = List.copyOf(heldFrames);
-            handoverGeneration = generation;
-            handoverConnecting = state == CONNECTING;
             Optional<Handshake> peer = remoteNode == null ? Optional.empty()
                     : Optional.of(new Handshake(remoteNode, devices));
-            ConnectionHandover h = new ConnectionHandover(context, state, peer, lastHeartbeat, List.of(listeners),
-                    frames);
-            mailbox.hold();
-            b.result.complete(h);
+            // heldFrames kept (not cleared): the successor sends copies, and this worker never runs again, unless the
+            // handover is called off; then the next command flushes them, in order, before it runs.
+            h = new Handover(context, state, peer, lastHeartbeat, heldFrames);
         } catch (RuntimeException e) {
+            flushHeldFrames(); // no handover: the phase is TAKEN, so later frames are sent, and these go first
             b.result.completeExceptionally(e);
             throw e;
         }
+        mailbox.hold();
+        b.result.complete(h);
     }
 
     /**
@@ -1091,12 +994,7 @@ public final class SedaNetworkConnection implements NetworkConnection {
         if (from == to) {
             return;
         }
-        boolean legal = switch (to) {
-            case DISCONNECTED, CONNECTED -> true;
-            case CONNECTING -> from == DISCONNECTED || from == FAILED;
-            case FAILED -> from == CONNECTING || from == CONNECTED;
-        };
-        if (!legal) {
+        if (!from.canChangeTo(to)) {
             throw new IllegalStateException("illegal connection state change " + from + " -> " + to);
         }
         state = to;
@@ -1117,41 +1015,55 @@ public final class SedaNetworkConnection implements NetworkConnection {
 
     // ==== the notification stage ====================================================================================
 
-    /** Hands events to the notification thread, with the listener array of this moment. Any thread. */
-    private void post(ConnectionListener[] to, List<Event> raised) {
-        if (to.length == 0) {
-            return;
-        }
+    /** Hands events to the notification thread. Mailbox owner (the order of posts is the order of events). */
+    private void post(List<Event> raised) {
         try {
-            stages.notifier().execute(() -> deliver(to, raised));
+            stages.notifier().execute(() -> deliver(raised));
         } catch (RejectedExecutionException e) {
             LOG.debug("{}: {} events not delivered, the strategy is stopped", this, raised.size());
         }
     }
 
-    /** On the notification thread. */
-    private void deliver(ConnectionListener[] to, List<Event> raised) {
+    /** On the notification thread: one call per event; a receiver that throws is counted and logged, and we go on. */
+    private void deliver(List<Event> raised) {
         for (Event event : raised) {
-            for (ConnectionListener l : to) {
-                try {
-                    if (event instanceof StateEvent s) {
-                        l.stateChanged(this, s.from(), s.to());
-                    } else if (event instanceof ErrorEvent e) {
-                        l.error(this, e.message());
-                    } else if (event instanceof DevicesEvent d) {
-                        l.devicesChanged(this, d.devices());
-                    }
-                } catch (Throwable t) {
-                    listenerErrors.increment();
-                    LOG.error("{}: listener {} failed on {}", this, l, event, t);
-                } finally {
-                    callbacks.increment();
+            try {
+                if (event instanceof StateEvent s) {
+                    listener.stateChanged(s.from(), s.to());
+                } else if (event instanceof ErrorEvent e) {
+                    listener.error(e.message());
+                } else if (event instanceof DevicesEvent d) {
+                    listener.devicesChanged(d.devices());
                 }
+            } catch (Throwable t) {
+                listenerErrors.increment();
+                LOG.error("{}: the event receiver failed on {}", this, event, t);
+            } finally {
+                callbacks.increment();
             }
         }
     }
 
     // ==== for the strategy and tests ================================================================================
+
+    /**
+     * For the strategy's deactivation: closes the engine if it is OPEN. True when it is closing or closed now (wait
+     * on {@link #closedFuture()}); false when a handover has it, which is then left to the swap.
+     */
+    boolean closeUnlessHandingOver() {
+        for (;;) {
+            if (closeIfOpen()) {
+                return true;
+            }
+            int l = lifecycle.get();
+            if (l == CLOSED) {
+                return true;
+            }
+            if (l != OPEN) {
+                return false;
+            }
+        }
+    }
 
     /** Completes when the worker has run close. */
     CompletableFuture<Void> closedFuture() {
@@ -1160,6 +1072,10 @@ public final class SedaNetworkConnection implements NetworkConnection {
 
     boolean isOpen() {
         return lifecycle.get() == OPEN;
+    }
+
+    boolean isHandingOver() {
+        return lifecycle.get() == HANDING_OVER;
     }
 
     SerialExecutor<Command> mailbox() {
@@ -1180,6 +1096,6 @@ public final class SedaNetworkConnection implements NetworkConnection {
 
     @Override
     public String toString() {
-        return "seda connection to " + peerAddress + publishedPeer.id().map(id -> " (" + id + ")").orElse("");
+        return "seda engine for " + peerAddress + publishedPeer.id().map(id -> " (" + id + ")").orElse("");
     }
 }

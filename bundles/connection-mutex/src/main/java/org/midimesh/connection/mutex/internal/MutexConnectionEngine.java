@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.FutureTask;
@@ -29,42 +28,43 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 import org.HdrHistogram.AtomicHistogram;
 import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.ConnectionContext;
-import org.midimesh.api.connection.ConnectionHandover;
-import org.midimesh.api.connection.ConnectionListener;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.Handshake;
-import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.strategy.spi.ConnectionEngine;
+import org.midimesh.api.strategy.spi.EngineEvents;
+import org.midimesh.api.strategy.spi.Handover;
 import org.midimesh.api.transport.DataFrame;
 import org.midimesh.common.metrics.QueryMeter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A connection guarded by one mutex (workplan Approach A, phases A.1 to A.3). Thread-safe: commands and queries may
- * come from any thread; the outbound handshake runs on the strategy's connect executor and every listener call on its
- * notification thread.
+ * The engine of one connection, guarded by one mutex (workplan Approach A, phases A.1 to A.3). Thread-safe: commands
+ * and queries may come from any thread; the outbound handshake runs on the strategy's connect executor, and every
+ * event goes to this engine's one {@link EngineEvents} on the strategy's notification thread.
  *
  * <h2>Locking</h2>
- * One {@link ReentrantLock} guards {@code state}, {@code remoteNode}, {@code generation}, {@code closed}, {@code phase}
- * changes and {@code kept}. It is taken with a non-waiting try first (a failure counts as a contention), then with a
- * bounded wait: commands queue in the fair lock ({@link #timedLock}); queries and sends poll with backoff and never
- * queue ({@link #pollLock}), so the queue holds only the few commands, which get the lock ahead of the many readers.
- * Nothing is called out while it is held: no listener, no handshake, no peer send, no strategy callback, no
- * successor.
+ * One {@link ReentrantLock} guards {@code state}, {@code remoteNode}, {@code generation}, {@code closed} and the move
+ * of {@code phase} out of ACTIVE. It is taken with a non-waiting try first (a failure counts as a contention), then
+ * with a bounded wait: commands queue in the fair lock ({@link #timedLock}); queries and sends poll with backoff and
+ * never queue ({@link #pollLock}), so the queue holds only the few commands, which get the lock ahead of the many
+ * readers. Nothing is called out while it is held: no event, no handshake, no peer send, no strategy callback.
  * <p>A query takes the lock only while someone holds it. Every critical section that changes a field ends by
  * publishing {@link #published}, the immutable snapshot of those fields, before it unlocks; so while the lock is free
  * (one volatile read of its state) the snapshot is exactly what the lock guards, and the query reads it instead of
  * acquiring. A query that finds the lock held is a contention (workplan Appendix C) and waits for the lock as below.
  * This keeps the uncontended getState at two volatile reads plus the query count, which the 5 ns target needs (a lock
- * acquire and release alone costs more on our hardware). State changes only append events to this connection's event queue under the lock
- * (so the queue is in lock order); the notification thread delivers them after the lock is released.
+ * acquire and release alone costs more on our hardware). State changes only append events to this engine's event
+ * queue under the lock (so the queue is in lock order); the notification thread delivers them after the lock is
+ * released.
  * <p>When the bounded wait times out (or is interrupted; the interrupt flag is set again), the lock owner and its
  * stack are logged at WARN and:
  * <ul>
@@ -73,8 +73,8 @@ import org.slf4j.LoggerFactory;
  * <li>{@link #send} decides from the same snapshot;</li>
  * <li>a <b>command</b> is not lost: it is deferred to the notification thread, which retries it (each attempt bounded
  * by the lock timeout, at most {@value #MAX_COMMAND_ATTEMPTS} attempts) and, if every attempt fails, drops it with an
- * ERROR log and an {@code error} callback. While any command of this connection waits for such a retry, later commands
- * and sends queue behind it on the same thread, so they still take effect in the order they were issued.</li>
+ * ERROR log and an {@code error} event. While any command of this engine waits for such a retry, later commands and
+ * sends queue behind it on the same thread, so they still take effect in the order they were issued.</li>
  * </ul>
  *
  * <h2>Lock-free parts</h2>
@@ -82,20 +82,25 @@ import org.slf4j.LoggerFactory;
  * last heartbeat time is a {@link System#nanoTime()} reading in an {@link AtomicLong}. Both are read without the lock.
  *
  * <h2>Handover (hot swap)</h2>
- * {@link #beginHandover()} moves {@code phase} from ACTIVE to HANDING_OVER under the lock and captures the state in
- * the same critical section, so every command either took effect before (and is in the captured state) or finds the
- * new phase and is kept, in lock order, in {@code kept}. An outbound handshake still in flight is abandoned (its late
- * result is ignored); a successor that receives CONNECTING runs its own. Before returning, beginHandover waits
- * (bounded) on the notification thread until this connection's pending callbacks are delivered and its deferred
- * commands have run (and so been kept), so the successor's callbacks can never overtake them.
- * {@link #completeHandover} replays {@code kept} on the successor outside the lock, batch by batch, until it finds it
- * empty under the lock; in that same critical section it publishes {@code successor} and HANDED_OVER, after which
- * every call is forwarded. So forwarded calls always come after every replayed one.
+ * The strategy manager calls {@link #beginHandover()} only when no command is running here, and holds every later
+ * one back until {@link #completeHandover()} or {@link #abortHandover()}. beginHandover first waits, on the
+ * notification thread, until no deferred command is pending: those were accepted before the handover, so they take
+ * effect before the state is captured. Then, in one critical section, it moves {@code phase} from ACTIVE to
+ * HANDING_OVER, bumps {@code generation} (so the late result of an outbound handshake in flight is ignored; a
+ * successor given CONNECTING runs its own) and captures the {@link Handover}, with no queued frames (sends are
+ * synchronous). After unlocking, it waits until every event raised so far has been delivered. Both waits together are
+ * bounded by the handover timeout. When it runs out, beginHandover throws and the engine goes on as before: after the
+ * first wait nothing has changed; after the second the engine is taken back as by abortHandover (a handshake that
+ * was in flight is dialled again), since a successor's events must never overtake the ones still pending here.
+ * <p>From HANDING_OVER on, every command throws {@link IllegalStateException} (it would be a manager bug), internal
+ * results (handshake results, deferred retries) change nothing and raise no event, and queries answer with the
+ * frozen state. {@link #completeHandover()} moves to HANDED_OVER and folds the counters into the strategy's totals;
+ * {@link #abortHandover()} returns to ACTIVE and dials again if the captured state was CONNECTING.
  */
-public final class MutexNetworkConnection implements NetworkConnection {
+public final class MutexConnectionEngine implements ConnectionEngine {
 
     static final String STRATEGY = "mutex";
-    /** Attempts a deferred command (or a handover step) gets before it is given up. */
+    /** Attempts a deferred command (or the lock of beginHandover) gets before it is given up. */
     static final int MAX_COMMAND_ATTEMPTS = 10;
 
     /** Backoff of the readers' bounded wait: spins, then yields, then parks from MIN to MAX nanoseconds, doubling. */
@@ -103,47 +108,48 @@ public final class MutexNetworkConnection implements NetworkConnection {
     private static final int YIELD_ROUNDS = 16;
     private static final long MIN_BACKOFF_NANOS = 1_000;
     static final long MAX_BACKOFF_NANOS = 1_000_000;
-    /** At most one lock-timeout WARN per connection in this many milliseconds. */
+    /** At most one lock-timeout WARN per engine in this many milliseconds. */
     static final long TIMEOUT_LOG_INTERVAL_MS = 1000;
 
-    /** {@link #lastHeartbeat} before the first heartbeat; the same sentinel as {@link ConnectionHandover}. */
+    /** {@link #lastHeartbeat} before the first heartbeat; the sentinel of {@link Handover#lastHeartbeatNanos()}. */
     private static final long NEVER = Long.MIN_VALUE;
 
-    private static final Logger LOG = LoggerFactory.getLogger(MutexNetworkConnection.class);
+    private static final Logger LOG = LoggerFactory.getLogger(MutexConnectionEngine.class);
 
     /**
-     * What the strategy gives each of its connections.
+     * What the strategy gives each of its engines.
      *
-     * @param notifyExecutor        single thread running every listener call (and deferred commands)
+     * @param notifyExecutor        single thread delivering every event (and running deferred commands)
      * @param connectExecutor       runs the blocking outbound handshake
      * @param lockTimeoutMillis     the current bounded lock wait, read at every timed acquisition
-     * @param handoverTimeoutMillis how long beginHandover waits for pending callbacks to be delivered
-     * @param onNotifyThread        whether the calling thread is the strategy's notification thread
-     * @param onRetired             told once, outside the lock, when the connection is closed or handed over
+     * @param handoverTimeoutMillis how long beginHandover may wait for deferred commands and pending events
+     * @param notifyThread          the strategy's notification thread (null before it started): beginHandover
+     *                              refuses to run on it and logs its stack when a wait for it runs out
+     * @param onRetired             told once, outside the lock, when the engine is closed or handed over
      * @param latency               the strategy-wide query latency histogram every sample also goes to
      */
     record Env(Executor notifyExecutor, Executor connectExecutor, LongSupplier lockTimeoutMillis,
-            LongSupplier handoverTimeoutMillis, BooleanSupplier onNotifyThread,
-            Consumer<MutexNetworkConnection> onRetired, AtomicHistogram latency) {
+            LongSupplier handoverTimeoutMillis, Supplier<Thread> notifyThread,
+            Consumer<MutexConnectionEngine> onRetired, AtomicHistogram latency) {
 
         Env {
             Objects.requireNonNull(notifyExecutor, "notifyExecutor");
             Objects.requireNonNull(connectExecutor, "connectExecutor");
             Objects.requireNonNull(lockTimeoutMillis, "lockTimeoutMillis");
             Objects.requireNonNull(handoverTimeoutMillis, "handoverTimeoutMillis");
-            Objects.requireNonNull(onNotifyThread, "onNotifyThread");
+            Objects.requireNonNull(notifyThread, "notifyThread");
             Objects.requireNonNull(onRetired, "onRetired");
             Objects.requireNonNull(latency, "latency");
         }
     }
 
-    /** Where the connection stands in a move to another strategy. */
+    /** Where the engine stands in a move to another strategy. */
     enum Phase {
-        /** Runs its commands itself. */
+        /** Runs its commands. */
         ACTIVE,
-        /** Between beginHandover and completeHandover: keeps every command for the successor. */
+        /** Between beginHandover and completeHandover or abortHandover: refuses commands, state frozen. */
         HANDING_OVER,
-        /** After completeHandover: forwards every call to the successor; owns nothing. */
+        /** After completeHandover: refuses commands for good, answers queries with the frozen state. */
         HANDED_OVER
     }
 
@@ -187,6 +193,8 @@ public final class MutexNetworkConnection implements NetworkConnection {
     }
 
     private final ConnectionContext context;
+    // Where every event of this engine goes (given at create or adopt); called on the notification thread only.
+    private final EngineEvents sink;
     private final Env env;
     private final String peerAddress;
 
@@ -199,19 +207,14 @@ public final class MutexNetworkConnection implements NetworkConnection {
     private long generation;
     // Guarded by lock.
     private boolean closed;
-    // Guarded by lock: the calls that reached this connection after beginHandover, for the successor, in lock order.
-    private final List<Consumer<NetworkConnection>> kept = new ArrayList<>();
-    // Guarded by lock. The thread replaying kept calls on this connection itself in abortHandover: for it alone the
-    // connection acts as ACTIVE while the phase is still HANDING_OVER, so calls of other threads keep queueing behind.
-    private Thread resumer;
 
-    // Written only under the lock (beginHandover, completeHandover); read under it by commands, and without it by
-    // send() and notifyHeartbeat() as a hint. Publishes nothing else.
-    private volatile Phase phase = Phase.ACTIVE;
-    // Written once, under the lock, by completeHandover in the same critical section that finds kept empty and sets
-    // HANDED_OVER; read without the lock at the start of every public method. A non-null read means: everything kept
-    // has been replayed, forward this call. Publishes the successor, which was fully constructed before.
-    private volatile NetworkConnection successor;
+    // The lifecycle of a handover, changed by CAS only: ACTIVE -> HANDING_OVER by beginHandover under the lock (so the
+    // capture is atomic with every command's check), HANDING_OVER -> HANDED_OVER by completeHandover and
+    // HANDING_OVER -> ACTIVE by abortHandover (or a beginHandover that gave up), both without the lock. Read under the
+    // lock by commands and handshake results, and without it by send() and notifyHeartbeat(). Its volatile
+    // write/read pair with lastHeartbeat makes a heartbeat racing with beginHandover detectable (notifyHeartbeat).
+    // Publishes nothing else.
+    private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.ACTIVE);
 
     // Written under the lock as the last step of every change; read without the lock by queries, send() and
     // notifyHeartbeat() when they cannot (or need not) take it. The volatile write publishes the immutable record, so a
@@ -223,20 +226,20 @@ public final class MutexNetworkConnection implements NetworkConnection {
     private final AtomicReference<List<DeviceInfo>> remoteDevices = new AtomicReference<>(List.of());
 
     // System.nanoTime() of the last heartbeat or handshake, NEVER before the first. Monotonic clock only. Written by
-    // notifyHeartbeat() (any thread) and by handshakes under the lock; read anywhere. Its sequentially consistent
-    // write/read pair with phase makes a heartbeat racing with beginHandover reach the successor one way or the other.
+    // notifyHeartbeat() (any thread, lock-free) and by handshakes under the lock; read anywhere. Publishes nothing
+    // else; see phase for its pairing with beginHandover.
     private final AtomicLong lastHeartbeat = new AtomicLong(NEVER);
 
-    // Copy-on-write: the notification thread iterates a snapshot while other threads add or remove listeners.
-    private final CopyOnWriteArrayList<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
-    // Appended to under the lock (so in lock order), drained by the notification thread only.
+    // Appended to under the lock (so in lock order; a dropped deferred command appends its error on the notification
+    // thread), drained by the notification thread only.
     private final ConcurrentLinkedQueue<Event> events = new ConcurrentLinkedQueue<>();
     // true while a drain task is queued or running; CAS false->true by whoever schedules it. The CAS and the queue's
     // own ordering guarantee that an event offered before the drain task clears the flag is seen by that task or a new
     // one.
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     // Commands waiting for a retry on the notification thread. Incremented before the retry is queued and decremented
-    // after it ran; a command or send that sees it above 0 queues behind them, which keeps the order.
+    // after it ran; a command or send that sees it above 0 queues behind them, which keeps the order. Orders nothing
+    // else: beginHandover waits for 0 on the notification thread, where the retries run.
     private final AtomicInteger deferred = new AtomicInteger();
     // Set once, by the first of close and completeHandover, so the strategy folds the counters into its totals once.
     private final AtomicBoolean retired = new AtomicBoolean();
@@ -248,6 +251,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
     private final LongAdder commandContentions = new LongAdder();
     private final LongAdder callbacksDispatched = new LongAdder();
     private final LongAdder lockTimeouts = new LongAdder();
+    private final LongAdder handoverTimeouts = new LongAdder();
     private final LongAdder deferredCommands = new LongAdder();
     private final LongAdder droppedCommands = new LongAdder();
     private final LongAdder sendErrors = new LongAdder();
@@ -259,24 +263,19 @@ public final class MutexNetworkConnection implements NetworkConnection {
     private final AtomicLong lastTimeoutLog = new AtomicLong(NEVER);
     private final LongAdder timeoutsNotLogged = new LongAdder();
 
-    MutexNetworkConnection(ConnectionContext context, Env env) {
+    MutexConnectionEngine(ConnectionContext context, EngineEvents events, Env env) {
         this.context = Objects.requireNonNull(context, "context");
+        this.sink = Objects.requireNonNull(events, "events");
         this.env = Objects.requireNonNull(env, "env");
         this.meter = new QueryMeter(env.latency());
         this.peerAddress = context.host() + ":" + context.httpPort();
-    }
-
-    @Override
-    public String strategy() {
-        NetworkConnection next = successor;
-        return next != null ? next.strategy() : STRATEGY;
     }
 
     // ---- commands ------------------------------------------------------------------------------------------------
 
     @Override
     public void connect() {
-        publicCommand("connect", NetworkConnection::connect, out -> {
+        publicCommand("connect", out -> {
             if (closed || (state != DISCONNECTED && state != FAILED)) {
                 return null;
             }
@@ -288,7 +287,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
 
     @Override
     public void disconnect() {
-        publicCommand("disconnect", NetworkConnection::disconnect, out -> {
+        publicCommand("disconnect", out -> {
             if (!closed) {
                 generation++;
                 setState(DISCONNECTED, out);
@@ -300,7 +299,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
     @Override
     public void handshakeCompleted(Handshake peer) {
         Objects.requireNonNull(peer, "peer");
-        publicCommand("handshakeCompleted", c -> c.handshakeCompleted(peer), out -> {
+        publicCommand("handshakeCompleted", out -> {
             if (!closed) {
                 applyHandshake(peer, out);
             }
@@ -310,7 +309,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
 
     @Override
     public void goodbyeReceived() {
-        publicCommand("goodbyeReceived", NetworkConnection::goodbyeReceived, out -> {
+        publicCommand("goodbyeReceived", out -> {
             if (!closed) {
                 generation++;
                 setState(DISCONNECTED, out);
@@ -319,33 +318,25 @@ public final class MutexNetworkConnection implements NetworkConnection {
         });
     }
 
-    /** Lock-free while ACTIVE; during a handover the heartbeat is kept for the successor. */
+    /**
+     * Lock-free. Throws {@link IllegalStateException} once a handover has begun, and also when the phase changed
+     * while the heartbeat was being recorded: that heartbeat raced with beginHandover (a manager bug) and may be
+     * missing from the captured state.
+     */
     @Override
     public void notifyHeartbeat() {
-        NetworkConnection next = successor;
-        if (next != null) {
-            next.notifyHeartbeat();
-            return;
+        requireActive("notifyHeartbeat");
+        if (!published.closed()) {
+            lastHeartbeat.set(System.nanoTime());
         }
-        if (phase == Phase.ACTIVE) {
-            if (!published.closed()) {
-                lastHeartbeat.set(System.nanoTime());
-            }
-            if (phase == Phase.ACTIVE) {
-                return; // beginHandover, if it ran meanwhile, captured the new time (see lastHeartbeat)
-            }
-        }
-        publicCommand("notifyHeartbeat", NetworkConnection::notifyHeartbeat, out -> {
-            if (!closed) {
-                lastHeartbeat.set(System.nanoTime());
-            }
-            return null;
-        });
+        // beginHandover changes phase, then reads lastHeartbeat: if the phase still reads ACTIVE here, the handover
+        // (if any) captured this heartbeat.
+        requireActive("notifyHeartbeat");
     }
 
     @Override
     public void checkHeartbeat() {
-        publicCommand("checkHeartbeat", NetworkConnection::checkHeartbeat, out -> {
+        publicCommand("checkHeartbeat", out -> {
             if (closed || state != CONNECTED) {
                 return null;
             }
@@ -362,51 +353,38 @@ public final class MutexNetworkConnection implements NetworkConnection {
     }
 
     /**
-     * Sends now when CONNECTED, calling the link outside the lock. While commands wait for a retry, or during a
-     * handover, the frame queues behind them (it is accepted when the connection was CONNECTED; if a command queued
-     * before it disconnects, it is dropped then and counted where it is dropped).
+     * Sends now when CONNECTED, calling the link outside the lock. While commands wait for a retry, the frame queues
+     * behind them (it is accepted when the snapshot says CONNECTED; if a command queued before it disconnects, it is
+     * dropped then and counted where it is dropped).
      */
     @Override
     public boolean send(DataFrame frame) {
         Objects.requireNonNull(frame, "frame");
-        NetworkConnection next = successor;
-        if (next != null) {
-            return next.send(frame);
-        }
+        requireActive("send");
         if (deferred.get() == 0 && (tryLockNow() || pollLock("send"))) {
             Phase p;
-            NodeInfo target = null;
-            boolean accepted = false;
-            NetworkConnection forwardTo = null;
+            NodeInfo target;
             try {
-                p = effectivePhase();
-                switch (p) {
-                    case ACTIVE -> target = !closed && state == CONNECTED ? remoteNode : null;
-                    case HANDING_OVER -> {
-                        kept.add(c -> c.send(frame));
-                        accepted = state == CONNECTED;
-                    }
-                    case HANDED_OVER -> forwardTo = successor;
-                    default -> throw new IllegalStateException("unknown phase " + p);
-                }
+                p = phase.get();
+                target = !closed && state == CONNECTED ? remoteNode : null;
             } finally {
                 lock.unlock();
             }
-            if (p == Phase.HANDING_OVER) {
-                return accepted;
+            if (p != Phase.ACTIVE) {
+                throw refused("send", p);
             }
-            return p == Phase.HANDED_OVER ? forwardTo.send(frame) : sendNow(target, frame);
+            return sendNow(target, frame);
         }
         Snapshot s = published;
         boolean connected = !s.closed() && s.state() == CONNECTED;
-        if (deferred.get() == 0 && phase == Phase.ACTIVE) { // the lock timed out: decide from the snapshot (A.3)
+        if (deferred.get() == 0) { // the lock timed out: decide from the snapshot (A.3)
             return sendNow(connected ? s.remoteNode() : null, frame);
         }
         if (!connected) {
             droppedMessages.increment();
             return false;
         }
-        publicCommand("send", c -> c.send(frame), out -> {
+        publicCommand("send", out -> {
             NodeInfo target = !closed && state == CONNECTED ? remoteNode : null;
             return () -> sendNow(target, frame);
         });
@@ -431,54 +409,18 @@ public final class MutexNetworkConnection implements NetworkConnection {
         }
     }
 
-    @Override
-    public void addListener(ConnectionListener listener) {
-        Objects.requireNonNull(listener, "listener");
-        publicCommand("addListener", c -> c.addListener(listener), out -> {
-            listeners.addIfAbsent(listener);
-            return null;
-        });
-    }
-
-    @Override
-    public void removeListener(ConnectionListener listener) {
-        if (listener == null) {
-            return;
-        }
-        publicCommand("removeListener", c -> c.removeListener(listener), out -> {
-            listeners.remove(listener);
-            return null;
-        });
-    }
-
-    /**
-     * Closes for good: DISCONNECTED (one event if it was not already), later commands are ignored. Idempotent. During a
-     * handover the close is kept for the successor; after it, close is a no-op (the successor is not ours to close).
-     */
+    /** Closes for good: DISCONNECTED (one event if it was not already), later commands are ignored. Idempotent. */
     @Override
     public void close() {
-        if (successor != null) {
-            return;
-        }
-        command("close", out -> switch (effectivePhase()) {
-            case ACTIVE -> closeLocked(out);
-            case HANDING_OVER -> {
-                kept.add(NetworkConnection::close);
-                yield null;
-            }
-            case HANDED_OVER -> null;
-        });
+        publicCommand("close", this::closeLocked);
     }
 
     /**
-     * The strategy's close on deactivation: like {@link #close()}, except that a connection being or already handed
-     * over is left alone, because it belongs to the swap now.
+     * The strategy's close on deactivation: like {@link #close()}, except that an engine being or already handed over
+     * is left alone, because it belongs to the swap.
      */
     void closeForShutdown() {
-        if (successor != null) {
-            return;
-        }
-        command("close", out -> effectivePhase() == Phase.ACTIVE ? closeLocked(out) : null);
+        command("close", out -> phase.get() == Phase.ACTIVE ? closeLocked(out) : null);
     }
 
     private Runnable closeLocked(List<Event> out) {
@@ -501,10 +443,6 @@ public final class MutexNetworkConnection implements NetworkConnection {
 
     @Override
     public ConnectionState getState() {
-        NetworkConnection next = successor;
-        if (next != null) {
-            return next.getState();
-        }
         long t0 = meter.start();
         ConnectionState s;
         if (!lock.isLocked()) {
@@ -529,10 +467,6 @@ public final class MutexNetworkConnection implements NetworkConnection {
 
     @Override
     public Optional<NodeInfo> getRemoteNode() {
-        NetworkConnection next = successor;
-        if (next != null) {
-            return next.getRemoteNode();
-        }
         long t0 = meter.start();
         NodeInfo node;
         if (!lock.isLocked()) {
@@ -553,10 +487,6 @@ public final class MutexNetworkConnection implements NetworkConnection {
     /** Lock-free: the immutable list last stored, never a half-written one. */
     @Override
     public List<DeviceInfo> getRemoteDevices() {
-        NetworkConnection next = successor;
-        if (next != null) {
-            return next.getRemoteDevices();
-        }
         long t0 = meter.start();
         List<DeviceInfo> devices = remoteDevices.get();
         meter.end(t0);
@@ -566,10 +496,6 @@ public final class MutexNetworkConnection implements NetworkConnection {
     /** Lock-free, from the monotonic clock. */
     @Override
     public long getTimeSinceLastHeartbeat() {
-        NetworkConnection next = successor;
-        if (next != null) {
-            return next.getTimeSinceLastHeartbeat();
-        }
         long t0 = meter.start();
         long last = lastHeartbeat.get();
         long age = last == NEVER ? Long.MAX_VALUE
@@ -578,29 +504,26 @@ public final class MutexNetworkConnection implements NetworkConnection {
         return age;
     }
 
-    /** The API metrics of this connection (after a handover: of its successor). Lock-free but for the histogram's. */
+    /** The API metrics of this engine, at any time (also after a handover). Lock-free but for the histogram's. */
     @Override
     public ConnectionMetrics metrics() {
-        NetworkConnection next = successor;
-        if (next != null) {
-            return next.metrics();
-        }
         return detailedMetrics().toApi(meter.latency());
     }
 
-    /** All counters of this connection itself, the mutex ones included; frozen once it is handed over. */
+    /** All counters of this engine, the mutex ones included. */
     public MutexConnectionMetrics detailedMetrics() {
         return new MutexConnectionMetrics(meter.queries(), mutexContentions.sum(), commandContentions.sum(),
-                callbacksDispatched.sum(), lockTimeouts.sum(), deferredCommands.sum(), droppedCommands.sum(),
-                sendErrors.sum(), listenerErrors.sum(), errors.sum(), droppedMessages.sum(), deferred.get());
+                callbacksDispatched.sum(), lockTimeouts.sum(), handoverTimeouts.sum(), deferredCommands.sum(),
+                droppedCommands.sum(), sendErrors.sum(), listenerErrors.sum(), errors.sum(), droppedMessages.sum(),
+                deferred.get());
     }
 
-    /** For tests: whether the calling thread holds this connection's lock. */
-    boolean isLockHeldByCurrentThread() {
-        return lock.isHeldByCurrentThread();
+    /** For tests: the handover phase now. */
+    Phase phase() {
+        return phase.get();
     }
 
-    /** For tests: the connection lock, to provoke contention and timeouts. */
+    /** For tests: the engine lock, to provoke contention and timeouts. */
     ReentrantLock lockForTest() {
         return lock;
     }
@@ -608,159 +531,145 @@ public final class MutexNetworkConnection implements NetworkConnection {
     @Override
     public String toString() {
         NodeInfo node = published.remoteNode();
-        return "mutex connection to " + peerAddress + (node == null ? "" : " (" + node.id() + ")")
-                + (successor == null ? "" : " (handed over)");
+        Phase p = phase.get();
+        return "mutex engine for " + peerAddress + (node == null ? "" : " (" + node.id() + ")")
+                + (p == Phase.ACTIVE ? "" : " (" + p + ")");
     }
 
     // ---- handover (hot swap) -------------------------------------------------------------------------------------
 
     /**
-     * Stops running commands (they are kept for the successor), abandons an outbound handshake in flight, captures the
-     * state and waits, at most the handover timeout, until this connection's pending callbacks are delivered.
+     * Waits until the deferred commands have run, captures the state (abandoning an outbound handshake in flight),
+     * then waits until every event raised so far is delivered; both waits together take at most the handover timeout.
      *
-     * @throws IllegalStateException when closed, already handing over, called on the notification thread (from a
-     *                               listener callback: it would wait for itself), or the lock stayed busy
+     * @throws IllegalStateException when closed, already handing over or handed over, called on the notification
+     *                               thread (from an event: it would wait for itself), the lock stayed busy, a wait ran
+     *                               out or was interrupted (the flag is set again); then the engine goes on as before
      */
     @Override
-    public ConnectionHandover beginHandover() {
-        if (successor != null) {
-            throw new IllegalStateException(this + " has already been handed over");
+    public Handover beginHandover() {
+        if (Thread.currentThread() == env.notifyThread().get()) {
+            throw new IllegalStateException("beginHandover must not be called from an event of the mutex strategy: "
+                    + "it waits for the events to be delivered");
         }
-        if (env.onNotifyThread().getAsBoolean()) {
-            throw new IllegalStateException("beginHandover must not be called from a listener callback of the "
-                    + "mutex strategy: it waits for the callbacks to be delivered");
+        checkCanHandOver();
+        long timeoutMs = env.handoverTimeoutMillis().getAsLong();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        // Accepted before the handover, so they belong to the captured state. No external command arrives meanwhile
+        // (the manager holds them back); a handshake result deferred after this wait is ignored below.
+        if (!awaitOnNotifyThread(() -> deferred.get() == 0, deadline, "the deferred commands")) {
+            throw new IllegalStateException(this + ": beginHandover gave up: the notification thread did not get "
+                    + "through the deferred commands (and the events queued before them) " + within(timeoutMs)
+                    + "; nothing changed");
         }
         if (!lockWithRetries("beginHandover")) {
             throw new IllegalStateException(this + ": beginHandover gave up, the connection lock stayed busy");
         }
-        ConnectionHandover handover;
+        Handover handover;
         try {
-            if (closed) {
-                throw new IllegalStateException(this + " is closed");
-            }
-            if (phase != Phase.ACTIVE) {
-                throw new IllegalStateException(this + ": a handover has already begun");
+            checkCanHandOver();
+            Phase p = phase.get();
+            if (!phase.compareAndSet(Phase.ACTIVE, Phase.HANDING_OVER)) {
+                throw refusedHandover(p);
             }
             generation++; // an outbound handshake in flight is abandoned; a CONNECTING successor runs its own
-            phase = Phase.HANDING_OVER;
             Optional<Handshake> peer = remoteNode == null ? Optional.empty()
                     : Optional.of(new Handshake(remoteNode, remoteDevices.get()));
-            handover = new ConnectionHandover(context, state, peer, lastHeartbeat.get(), List.copyOf(listeners),
-                    List.of());
+            // After the phase CAS: a heartbeat that read ACTIVE after setting lastHeartbeat is in this reading.
+            handover = new Handover(context, state, peer, lastHeartbeat.get(), List.of());
         } finally {
+            published = new Snapshot(state, remoteNode, closed);
             lock.unlock();
         }
-        awaitQuiet();
+        boolean quiet;
+        try {
+            quiet = awaitOnNotifyThread(this::quiet, deadline, "the pending events");
+        } catch (RuntimeException e) {
+            resume();
+            throw e;
+        }
+        if (!quiet) {
+            resume();
+            throw new IllegalStateException(this + ": beginHandover gave up: events raised before it were not "
+                    + "delivered " + within(timeoutMs) + "; the engine goes on");
+        }
         LOG.debug("{}: handover begun in state {}", this, handover.state());
         return handover;
     }
 
+    private static String within(long timeoutMs) {
+        return Thread.currentThread().isInterrupted() ? "before the wait was interrupted"
+                : "within the handover timeout of " + timeoutMs + " ms";
+    }
+
+    /** Refusals of beginHandover that need no waiting. The closed flag is read under the lock when it is held. */
+    private void checkCanHandOver() {
+        Phase p = phase.get();
+        if (p != Phase.ACTIVE) {
+            throw refusedHandover(p);
+        }
+        if (lock.isHeldByCurrentThread() ? closed : published.closed()) {
+            throw new IllegalStateException(this + " is closed");
+        }
+    }
+
+    private IllegalStateException refusedHandover(Phase p) {
+        return new IllegalStateException(this + ": a handover has already begun (phase " + p + ")");
+    }
+
+    /** No event pending and no deferred command waiting; read on the notification thread. */
+    private boolean quiet() {
+        return events.isEmpty() && !drainScheduled.get() && deferred.get() == 0;
+    }
+
     /**
-     * Replays the kept calls on {@code next}, in order and outside the lock, then forwards every later call to it and
-     * leaves the strategy's set of open connections.
+     * The successor has taken over: HANDED_OVER for good; the counters go into the strategy's totals. No event
+     * follows (beginHandover delivered them all).
      *
-     * @throws IllegalStateException when no handover has begun, it is already complete, or the lock stayed busy
+     * @throws IllegalStateException when no handover has begun or it is already complete
      */
     @Override
-    public void completeHandover(NetworkConnection next) {
-        Objects.requireNonNull(next, "successor");
-        if (next == this) {
-            throw new IllegalArgumentException("a connection cannot be its own successor");
+    public void completeHandover() {
+        if (!phase.compareAndSet(Phase.HANDING_OVER, Phase.HANDED_OVER)) {
+            throw new IllegalStateException(this + ": no handover to complete (phase " + phase.get() + ")");
         }
-        int replayed = 0;
-        while (true) {
-            if (!lockWithRetries("completeHandover")) {
-                throw new IllegalStateException(this + ": completeHandover gave up, the connection lock stayed busy");
-            }
-            List<Consumer<NetworkConnection>> batch;
-            try {
-                if (phase != Phase.HANDING_OVER) {
-                    throw new IllegalStateException(this + ": no handover to complete (phase " + phase + ")");
-                }
-                if (kept.isEmpty()) {
-                    successor = next;
-                    phase = Phase.HANDED_OVER;
-                    break;
-                }
-                batch = List.copyOf(kept);
-                kept.clear();
-            } finally {
-                lock.unlock();
-            }
-            for (Consumer<NetworkConnection> call : batch) {
-                try {
-                    call.accept(next);
-                } catch (RuntimeException e) {
-                    LOG.error("{}: a kept call failed on the successor {}", this, next, e);
-                }
-            }
-            replayed += batch.size();
-        }
-        LOG.debug("{}: handed over to {}, {} kept calls replayed", this, next, replayed);
+        LOG.debug("{}: handed over", this);
         retire();
     }
 
     /**
-     * Takes the connection back after {@link #beginHandover()} when no successor could be made: replays the kept calls
-     * on this connection, in order and outside the lock (calls arriving meanwhile keep queueing behind them), then
-     * runs every later call itself again and, if it was CONNECTING, dials the handshake that beginHandover abandoned.
+     * No successor could be made: ACTIVE again, and, if the captured state was CONNECTING, dials the handshake that
+     * beginHandover abandoned. A later beginHandover may try again.
      *
-     * @throws IllegalStateException when no handover has begun, it is complete, or the lock stayed busy
+     * @throws IllegalStateException when no handover has begun or it is complete
      */
     @Override
     public void abortHandover() {
-        int replayed = 0;
-        long gen = -1;
-        while (true) {
-            if (!lockWithRetries("abortHandover")) {
-                throw new IllegalStateException(this + ": abortHandover gave up, the connection lock stayed busy");
-            }
-            List<Consumer<NetworkConnection>> batch = null;
-            try {
-                if (phase != Phase.HANDING_OVER || (resumer != null && resumer != Thread.currentThread())) {
-                    throw new IllegalStateException(this + ": no handover to abort (phase " + phase + ")");
-                }
-                if (kept.isEmpty()) {
-                    phase = Phase.ACTIVE;
-                    resumer = null;
-                    if (!closed && state == CONNECTING) {
-                        gen = ++generation;
-                    }
-                } else {
-                    resumer = Thread.currentThread();
-                    batch = List.copyOf(kept);
-                    kept.clear();
-                }
-            } finally {
-                lock.unlock();
-            }
-            if (batch == null) {
-                break;
-            }
-            for (Consumer<NetworkConnection> call : batch) {
-                try {
-                    call.accept(this);
-                } catch (RuntimeException e) {
-                    LOG.error("{}: a kept call failed when the handover was aborted", this, e);
-                }
-            }
-            replayed += batch.size();
+        resume();
+        LOG.debug("{}: handover aborted", this);
+    }
+
+    /** HANDING_OVER back to ACTIVE, and a new handshake if CONNECTING (see {@link #abortHandover()}). */
+    private void resume() {
+        if (!phase.compareAndSet(Phase.HANDING_OVER, Phase.ACTIVE)) {
+            throw new IllegalStateException(this + ": no handover to abort (phase " + phase.get() + ")");
         }
-        LOG.debug("{}: handover aborted, {} kept calls replayed", this, replayed);
-        if (gen >= 0) {
-            startHandshake(gen);
-        }
+        // A command, so that a lock timeout defers it and the commands the manager releases next queue behind it.
+        command("redial after an aborted handover", out -> {
+            if (closed || state != CONNECTING || phase.get() != Phase.ACTIVE) {
+                return null;
+            }
+            long gen = ++generation;
+            return () -> startHandshake(gen);
+        });
     }
 
     /**
-     * Continues from a predecessor's handover. Called once by the strategy, before the connection is given to anyone,
-     * so nothing else can see it yet. Fires no callback; sends the handed-over frames first; runs a handshake of its
-     * own when the predecessor was CONNECTING.
+     * Takes over a predecessor's state. Called once by the strategy before the engine is registered or given to
+     * anyone, so no other thread can see it yet; raises no event and calls nothing out.
      */
-    void adopt(ConnectionHandover h) {
-        long gen = -1;
-        NodeInfo target;
-        lock.lock(); // uncontended: no other thread has this connection yet
+    void restore(Handover h) {
+        lock.lock(); // uncontended: no other thread has this engine yet
         try {
             state = h.state();
             if (h.peer().isPresent()) {
@@ -768,51 +677,85 @@ public final class MutexNetworkConnection implements NetworkConnection {
                 remoteDevices.set(h.peer().get().devices());
             }
             lastHeartbeat.set(h.lastHeartbeatNanos());
-            listeners.addAllAbsent(h.listeners());
-            if (state == CONNECTING) {
-                gen = ++generation;
-            }
-            published = new Snapshot(state, remoteNode, false);
-            target = state == CONNECTED ? remoteNode : null;
         } finally {
+            published = new Snapshot(state, remoteNode, closed);
             lock.unlock();
-        }
-        for (DataFrame f : h.queuedFrames()) {
-            sendNow(target, f);
-        }
-        if (gen >= 0) {
-            startHandshake(gen);
         }
     }
 
-    /** Waits on the notification thread until no callback of ours is pending and no deferred command waits. */
-    private void awaitQuiet() {
-        long timeoutMs = env.handoverTimeoutMillis().getAsLong();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    /**
+     * Continues after {@link #restore}, once the engine is registered: sends the handed-over frames first, in order
+     * (dropped and counted unless CONNECTED), and dials when CONNECTING. Still before the caller has the engine.
+     */
+    void resumeAdopted(List<DataFrame> queuedFrames) {
+        command("adopt", out -> {
+            NodeInfo target = !closed && state == CONNECTED ? remoteNode : null;
+            long gen = !closed && state == CONNECTING ? ++generation : -1;
+            return () -> {
+                for (DataFrame f : queuedFrames) {
+                    sendNow(target, f);
+                }
+                if (gen >= 0) {
+                    startHandshake(gen);
+                }
+            };
+        });
+    }
+
+    /**
+     * Runs barrier tasks on the notification thread until {@code condition} holds there, which orders it after every
+     * retry and drain queued before. False when the deadline passes or the wait is interrupted (flag set again).
+     */
+    private boolean awaitOnNotifyThread(BooleanSupplier condition, long deadline, String what) {
         while (true) {
-            FutureTask<Boolean> barrier = new FutureTask<>(
-                    () -> events.isEmpty() && !drainScheduled.get() && deferred.get() == 0);
+            FutureTask<Boolean> barrier = new FutureTask<>(condition::getAsBoolean);
             try {
                 env.notifyExecutor().execute(barrier);
             } catch (RejectedExecutionException e) {
-                return; // the strategy is stopping: nothing more will be delivered
+                // The strategy is stopping: its queued tasks still run, but we cannot queue behind them.
+                return condition.getAsBoolean();
             }
             try {
                 if (barrier.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                    return;
+                    return true;
                 }
             } catch (TimeoutException e) {
-                LOG.error("{}: callbacks still pending after {} ms of handover; they may arrive after the "
-                        + "successor's", this, timeoutMs);
-                return;
+                barrier.cancel(false);
+                handoverTimedOut(what);
+                return false;
             } catch (InterruptedException e) {
+                barrier.cancel(false);
                 Thread.currentThread().interrupt();
-                LOG.warn("{}: interrupted while waiting for pending callbacks before a handover", this);
-                return;
+                LOG.warn("{}: interrupted while beginHandover waited for {}; the handover is refused", this, what);
+                return false;
             } catch (ExecutionException e) {
                 throw new IllegalStateException("handover barrier failed", e.getCause());
             }
+            if (System.nanoTime() - deadline >= 0) {
+                handoverTimedOut(what);
+                return false;
+            }
         }
+    }
+
+    /** Counts a stall and logs, at WARN, what the notification thread is doing instead (nothing is lost). */
+    private void handoverTimedOut(String what) {
+        handoverTimeouts.increment();
+        Thread notify = env.notifyThread().get();
+        LOG.warn("{}: beginHandover waited {} ms in vain for {}; the handover is refused and the engine goes on. "
+                + "The notification thread {}{}", this, env.handoverTimeoutMillis().getAsLong(), what,
+                notify == null ? "(none)" : "\"" + notify.getName() + "\" is at:", stackOf(notify));
+    }
+
+    /** The thread's stack, one "at" line per frame, for a log line; empty for null. */
+    private static String stackOf(Thread thread) {
+        StringBuilder stack = new StringBuilder();
+        if (thread != null) {
+            for (StackTraceElement e : thread.getStackTrace()) {
+                stack.append("\n\tat ").append(e);
+            }
+        }
+        return stack.toString();
     }
 
     // ---- state machine (lock held) -------------------------------------------------------------------------------
@@ -828,12 +771,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
         if (from == to) {
             return;
         }
-        boolean legal = switch (to) {
-            case DISCONNECTED, CONNECTED -> true;
-            case CONNECTING -> from == DISCONNECTED || from == FAILED;
-            case FAILED -> from == CONNECTING || from == CONNECTED;
-        };
-        if (!legal) {
+        if (!from.canChangeTo(to)) {
             throw new IllegalStateException("illegal connection state change " + from + " -> " + to);
         }
         state = to;
@@ -915,15 +853,9 @@ public final class MutexNetworkConnection implements NetworkConnection {
         });
     }
 
-    /** Caller holds the lock. The phase as the calling thread must act on it (see {@link #resumer}). */
-    private Phase effectivePhase() {
-        Phase p = phase;
-        return p == Phase.HANDING_OVER && resumer == Thread.currentThread() ? Phase.ACTIVE : p;
-    }
-
     /** Caller holds the lock. A disconnect, goodbye, close, handover or newer handshake since {@code gen} wins. */
     private boolean isCurrentHandshake(long gen) {
-        return !closed && gen == generation && state == CONNECTING && phase == Phase.ACTIVE;
+        return !closed && gen == generation && state == CONNECTING && phase.get() == Phase.ACTIVE;
     }
 
     // ---- locking -------------------------------------------------------------------------------------------------
@@ -1009,7 +941,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
         return false;
     }
 
-    /** Up to {@value #MAX_COMMAND_ATTEMPTS} bounded waits, for the handover steps that cannot be deferred. */
+    /** Up to {@value #MAX_COMMAND_ATTEMPTS} bounded waits, for beginHandover, which cannot be deferred. */
     private boolean lockWithRetries(String operation) {
         for (int attempt = 1; attempt <= MAX_COMMAND_ATTEMPTS; attempt++) {
             if (tryLockNow() || timedLock(operation)) {
@@ -1024,7 +956,7 @@ public final class MutexNetworkConnection implements NetworkConnection {
 
     /**
      * Logs a timeout with the owner's stack at WARN: the first one, then at most one per
-     * {@value #TIMEOUT_LOG_INTERVAL_MS} ms per connection, saying how many were not logged in between (under overload
+     * {@value #TIMEOUT_LOG_INTERVAL_MS} ms per engine, saying how many were not logged in between (under overload
      * every waiter times out at once, and a stack per waiter would add to the overload).
      */
     private void logLockTimeout(String operation, long timeoutMs) {
@@ -1040,37 +972,34 @@ public final class MutexNetworkConnection implements NetworkConnection {
         }
         long skipped = timeoutsNotLogged.sumThenReset();
         Thread owner = lock.owner();
-        StringBuilder stack = new StringBuilder();
-        if (owner != null) {
-            for (StackTraceElement e : owner.getStackTrace()) {
-                stack.append("\n\tat ").append(e);
-            }
-        }
+        String stack = stackOf(owner);
         LOG.warn("{}: {} waited {} ms for the connection lock, held by {} ({} more timeouts not logged since the "
                 + "last report){}", this, operation, timeoutMs,
                 owner == null ? "(nobody by now)" : "\"" + owner.getName() + "\"", skipped, stack);
     }
 
-    /**
-     * A public command: forwarded after a handover, kept during one, else run by {@link #command}. The phase is read
-     * again under the lock, so a command racing with beginHandover is either in the captured state or kept.
-     */
-    private void publicCommand(String name, Consumer<NetworkConnection> replay, Command body) {
-        NetworkConnection next = successor;
-        if (next != null) {
-            replay.accept(next);
-            return;
+    /** Refuses a command unless ACTIVE (the manager sends none during or after a handover). */
+    private void requireActive(String command) {
+        Phase p = phase.get();
+        if (p != Phase.ACTIVE) {
+            throw refused(command, p);
         }
-        command(name, out -> switch (effectivePhase()) {
-            case ACTIVE -> body.apply(out);
-            case HANDING_OVER -> {
-                kept.add(replay);
-                yield null;
-            }
-            case HANDED_OVER -> {
-                NetworkConnection s = successor;
-                yield () -> replay.accept(s);
-            }
+    }
+
+    private IllegalStateException refused(String command, Phase p) {
+        return new IllegalStateException(this + ": " + command + " refused in phase " + p
+                + " (no command may reach an engine during or after its handover)");
+    }
+
+    /**
+     * A command from outside: refused unless ACTIVE (checked at once, and again under the lock, where the refusal
+     * changes nothing), else run by {@link #command}.
+     */
+    private void publicCommand(String name, Command body) {
+        requireActive(name);
+        command(name, out -> {
+            requireActive(name);
+            return body.apply(out);
         });
     }
 
@@ -1142,10 +1071,19 @@ public final class MutexNetworkConnection implements NetworkConnection {
                 }
             }
             droppedCommands.increment();
+            if (phase.get() != Phase.ACTIVE) {
+                // Only an internal result can be deferred past beginHandover's wait; it would be ignored anyway.
+                LOG.debug("{}: {} dropped after the handover began: the connection lock stayed busy", this, name);
+                return;
+            }
             errors.increment();
             LOG.error("{}: {} dropped: the connection lock stayed busy", this, name);
             events.add(new ErrorEvent(name + " dropped: the connection lock stayed busy"));
             scheduleDrain();
+        } catch (RuntimeException e) {
+            // A refused command (a manager bug) or a bug in a body: the notification thread goes on.
+            droppedCommands.increment();
+            LOG.error("{}: deferred {} failed", this, name, e);
         } finally {
             deferred.decrementAndGet();
         }
@@ -1175,21 +1113,19 @@ public final class MutexNetworkConnection implements NetworkConnection {
     }
 
     private void dispatch(Event event) {
-        for (ConnectionListener l : listeners) {
-            try {
-                if (event instanceof StateEvent s) {
-                    l.stateChanged(this, s.from(), s.to());
-                } else if (event instanceof ErrorEvent er) {
-                    l.error(this, er.message());
-                } else if (event instanceof DevicesEvent d) {
-                    l.devicesChanged(this, d.devices());
-                }
-            } catch (Throwable t) {
-                listenerErrors.increment();
-                LOG.error("{}: listener {} failed on {}", this, l, event, t);
-            } finally {
-                callbacksDispatched.increment();
+        try {
+            if (event instanceof StateEvent s) {
+                sink.stateChanged(s.from(), s.to());
+            } else if (event instanceof ErrorEvent er) {
+                sink.error(er.message());
+            } else if (event instanceof DevicesEvent d) {
+                sink.devicesChanged(d.devices());
             }
+        } catch (Throwable t) {
+            listenerErrors.increment();
+            LOG.error("{}: the events sink failed on {}", this, event, t);
+        } finally {
+            callbacksDispatched.increment();
         }
     }
 }

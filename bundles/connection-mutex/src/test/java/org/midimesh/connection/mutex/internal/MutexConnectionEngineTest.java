@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.midimesh.api.test.Configs;
 import org.junit.jupiter.api.AfterEach;
@@ -37,20 +38,21 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
-import org.midimesh.api.connection.ConnectionListener;
 import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.Handshaker;
-import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.strategy.spi.ConnectionEngine;
+import org.midimesh.api.strategy.spi.EngineEvents;
 import org.midimesh.api.test.DeadlockWatchdog;
 import org.midimesh.api.test.contract.ControllableHandshaker;
 import org.midimesh.api.test.contract.FakePeers;
 import org.midimesh.api.test.contract.RecordingConnectionListener;
 import org.midimesh.api.test.contract.RecordingPeerLink;
 
+/** One mutex engine on its own, reporting to a recording {@link EngineEvents} (no strategy manager). */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 @ExtendWith(DeadlockWatchdog.class)
 @SuppressWarnings("try") // a LockHolder is held for its effect, not referenced
-class MutexNetworkConnectionTest {
+class MutexConnectionEngineTest {
 
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final Duration LONG_TIMEOUT = Duration.ofHours(1);
@@ -58,7 +60,8 @@ class MutexNetworkConnectionTest {
     private static final NodeId OTHER = NodeId.random();
 
     private final RecordingPeerLink link = new RecordingPeerLink();
-    // Replaced (before any connection is made) by a test that checks the locks held in callbacks.
+    // Records the events of every engine made by connection(); replaced (before any engine is made) by a test that
+    // checks the locks held while events are delivered.
     private RecordingConnectionListener listener = new RecordingConnectionListener();
     private MutexConnectionStrategy strategy;
 
@@ -73,18 +76,19 @@ class MutexNetworkConnectionTest {
         strategy = new MutexConnectionStrategy(Configs.of(MutexConnectionStrategy.Config.class, config));
     }
 
-    private MutexNetworkConnection connection(Handshaker handshaker) {
-        return connection(handshaker, LONG_TIMEOUT);
+    private MutexConnectionEngine connection(Handshaker handshaker) {
+        return connection(handshaker, LONG_TIMEOUT, listener.asEngineEvents());
     }
 
-    private MutexNetworkConnection connection(Handshaker handshaker, Duration heartbeatTimeout) {
+    private MutexConnectionEngine connection(Handshaker handshaker, Duration heartbeatTimeout) {
+        return connection(handshaker, heartbeatTimeout, listener.asEngineEvents());
+    }
+
+    private MutexConnectionEngine connection(Handshaker handshaker, Duration heartbeatTimeout, EngineEvents events) {
         if (strategy == null) {
             startStrategy(Map.of());
         }
-        MutexNetworkConnection c = (MutexNetworkConnection) strategy
-                .create(FakePeers.context(handshaker, link, heartbeatTimeout));
-        c.addListener(listener);
-        return c;
+        return (MutexConnectionEngine) strategy.create(FakePeers.context(handshaker, link, heartbeatTimeout), events);
     }
 
     /** Returns once every handshake task queued so far has finished (needs handshake_threads = 1). */
@@ -92,7 +96,7 @@ class MutexNetworkConnectionTest {
         strategy.connectExecutor().submit(() -> { }).get(10, TimeUnit.SECONDS);
     }
 
-    private void awaitState(NetworkConnection c, ConnectionState s) {
+    private void awaitState(ConnectionEngine c, ConnectionState s) {
         await().atMost(WAIT).until(() -> c.getState() == s);
     }
 
@@ -105,8 +109,8 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldStartDisconnectedWithNothingKnown() {
-        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
-        assertEquals("mutex", c.strategy());
+        MutexConnectionEngine c = connection(ControllableHandshaker.scripted());
+        assertEquals("mutex", c.metrics().strategy());
         assertEquals(DISCONNECTED, c.getState());
         assertEquals(Optional.empty(), c.getRemoteNode());
         assertEquals(Optional.empty(), c.getRemoteId());
@@ -117,7 +121,7 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldConnectThroughConnectingToConnectedOnAHandshakeThread() {
         ControllableHandshaker h = ControllableHandshaker.answering(handshake(PEER, 2));
-        MutexNetworkConnection c = connection(h);
+        MutexConnectionEngine c = connection(h);
 
         c.connect();
 
@@ -132,7 +136,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldNotReportDevicesWhenTheyDidNotChange() {
-        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
+        MutexConnectionEngine c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 0));
         c.disconnect();
         c.handshakeCompleted(handshake(PEER, 1));
@@ -145,7 +149,7 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldFailWithAnErrorWhenTheHandshakeFails() {
         ControllableHandshaker h = ControllableHandshaker.scripted();
-        MutexNetworkConnection c = connection(h);
+        MutexConnectionEngine c = connection(h);
         h.fail("connection refused");
 
         c.connect();
@@ -159,7 +163,7 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldConnectAgainFromFailed() {
         ControllableHandshaker h = ControllableHandshaker.scripted();
-        MutexNetworkConnection c = connection(h);
+        MutexConnectionEngine c = connection(h);
         h.fail("refused");
         c.connect();
         awaitState(c, FAILED);
@@ -177,7 +181,7 @@ class MutexNetworkConnectionTest {
     void shouldIgnoreConnectWhileConnectingOrConnected() throws Exception {
         startStrategy(Map.of("handshake_threads", 1));
         ControllableHandshaker h = ControllableHandshaker.scripted();
-        MutexNetworkConnection c = connection(h);
+        MutexConnectionEngine c = connection(h);
 
         c.connect();
         await().atMost(WAIT).until(() -> h.calls() == 1);
@@ -198,7 +202,7 @@ class MutexNetworkConnectionTest {
     void shouldLetADisconnectDuringAnInFlightHandshakeWin(boolean lateSuccess) throws Exception {
         startStrategy(Map.of("handshake_threads", 1));
         ControllableHandshaker h = ControllableHandshaker.scripted();
-        MutexNetworkConnection c = connection(h);
+        MutexConnectionEngine c = connection(h);
 
         c.connect();
         await().atMost(WAIT).until(() -> h.calls() == 1);
@@ -221,7 +225,7 @@ class MutexNetworkConnectionTest {
     void shouldLetACloseDuringAnInFlightHandshakeWin() throws Exception {
         startStrategy(Map.of("handshake_threads", 1));
         ControllableHandshaker h = ControllableHandshaker.scripted();
-        MutexNetworkConnection c = connection(h);
+        MutexConnectionEngine c = connection(h);
 
         c.connect();
         await().atMost(WAIT).until(() -> h.calls() == 1);
@@ -238,7 +242,7 @@ class MutexNetworkConnectionTest {
     void shouldIgnoreALateOutboundResultAfterAnInboundHandshake() throws Exception {
         startStrategy(Map.of("handshake_threads", 1));
         ControllableHandshaker h = ControllableHandshaker.scripted();
-        MutexNetworkConnection c = connection(h);
+        MutexConnectionEngine c = connection(h);
 
         c.connect();
         await().atMost(WAIT).until(() -> h.calls() == 1);
@@ -253,7 +257,7 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldEnterConnectedOnAnInboundHandshakeFromAnyState() {
         ControllableHandshaker h = ControllableHandshaker.scripted();
-        MutexNetworkConnection c = connection(h, Duration.ofMillis(50));
+        MutexConnectionEngine c = connection(h, Duration.ofMillis(50));
 
         c.handshakeCompleted(handshake(PEER, 0)); // from DISCONNECTED
         await().atMost(WAIT).until(() -> {
@@ -270,7 +274,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldRejectAHandshakeFromAnotherNode() {
-        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
+        MutexConnectionEngine c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
         c.disconnect();
 
@@ -285,7 +289,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldFailWhenTheOutboundHandshakeIsAnsweredByAnotherNode() {
-        MutexNetworkConnection c = connection(ControllableHandshaker.answering(handshake(OTHER, 0)));
+        MutexConnectionEngine c = connection(ControllableHandshaker.answering(handshake(OTHER, 0)));
         c.handshakeCompleted(handshake(PEER, 0));
         c.disconnect();
 
@@ -299,7 +303,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldDisconnectOnGoodbyeAndTreatTheSameStateTwiceAsANoOp() {
-        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
+        MutexConnectionEngine c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 0));
 
         c.goodbyeReceived();
@@ -313,10 +317,9 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldRejectNullArguments() {
-        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
+        MutexConnectionEngine c = connection(ControllableHandshaker.scripted());
         assertThrows(NullPointerException.class, () -> c.handshakeCompleted(null));
         assertThrows(NullPointerException.class, () -> c.send(null));
-        assertThrows(NullPointerException.class, () -> c.addListener(null));
         assertEquals(DISCONNECTED, c.getState());
     }
 
@@ -324,7 +327,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldFailASilentConnectedPeerWithAnErrorCallback() {
-        MutexNetworkConnection c = connection(ControllableHandshaker.scripted(), Duration.ofMillis(50));
+        MutexConnectionEngine c = connection(ControllableHandshaker.scripted(), Duration.ofMillis(50));
         c.handshakeCompleted(handshake(PEER, 0));
 
         await().atMost(WAIT).until(() -> {
@@ -340,19 +343,19 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldKeepALivePeerConnectedAndLeaveOtherStatesAlone() {
-        MutexNetworkConnection live = connection(ControllableHandshaker.scripted());
+        MutexConnectionEngine live = connection(ControllableHandshaker.scripted());
         live.handshakeCompleted(handshake(PEER, 0));
         live.checkHeartbeat();
         assertEquals(CONNECTED, live.getState());
 
-        MutexNetworkConnection idle = connection(ControllableHandshaker.scripted(), Duration.ofMillis(1));
+        MutexConnectionEngine idle = connection(ControllableHandshaker.scripted(), Duration.ofMillis(1));
         idle.checkHeartbeat();
         assertEquals(DISCONNECTED, idle.getState());
     }
 
     @Test
     void shouldRefreshTheHeartbeatTime() {
-        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
+        MutexConnectionEngine c = connection(ControllableHandshaker.scripted());
         assertEquals(Long.MAX_VALUE, c.getTimeSinceLastHeartbeat());
         c.handshakeCompleted(handshake(PEER, 0));
         await().atMost(WAIT).until(() -> c.getTimeSinceLastHeartbeat() >= 300);
@@ -367,7 +370,7 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldSendOnlyWhenConnected() {
         ControllableHandshaker h = ControllableHandshaker.scripted();
-        MutexNetworkConnection c = connection(h);
+        MutexConnectionEngine c = connection(h);
         assertFalse(c.send(numberedFrame(1)));
 
         c.connect();
@@ -389,7 +392,7 @@ class MutexNetworkConnectionTest {
     void shouldCloseIdempotentlyAndIgnoreLaterCommands() throws Exception {
         startStrategy(Map.of("handshake_threads", 1));
         ControllableHandshaker h = ControllableHandshaker.answering(handshake(PEER, 1));
-        MutexNetworkConnection c = connection(h);
+        MutexConnectionEngine c = connection(h);
         c.handshakeCompleted(handshake(PEER, 1));
         assertEquals(1, strategy.openConnections());
 
@@ -410,48 +413,59 @@ class MutexNetworkConnectionTest {
         assertTrue(link.sent().isEmpty());
     }
 
-    // ---- callbacks -----------------------------------------------------------------------------------------------
+    // ---- events --------------------------------------------------------------------------------------------------
 
     @Test
-    void shouldCallListenersOnTheNotifyThreadWithoutTheLock() {
+    void shouldDeliverEventsOnTheNotifyThreadWithoutTheLock() {
         listener = RecordingConnectionListener.checkingLocks();
-        MutexNetworkConnection c = connection(ControllableHandshaker.answering(handshake(PEER, 2)));
+        MutexConnectionEngine c = connection(ControllableHandshaker.answering(handshake(PEER, 2)));
         c.connect();
         awaitState(c, CONNECTED);
         c.disconnect();
-        c.handshakeCompleted(handshake(OTHER, 0)); // an error callback
+        c.handshakeCompleted(handshake(OTHER, 0)); // an error event
 
-        await().atMost(WAIT).until(() -> listener.size() >= 5);
+        awaitCalls(List.of("DISCONNECTED>CONNECTING", "CONNECTING>CONNECTED", "devices:2", "CONNECTED>DISCONNECTED",
+                "error:handshake from node " + OTHER + " rejected: this connection belongs to node " + PEER));
         String me = Thread.currentThread().getName();
         for (RecordingConnectionListener.Call call : listener.calls()) {
             assertEquals("midimesh-mutex-notify", call.thread(), call.what());
             assertFalse(call.thread().equals(me));
             assertEquals(List.of(), call.heldLocks(), "lock held during " + call.what());
+            assertNull(call.connection(), "an engine event names no connection");
         }
-        assertEquals(listener.size(), c.metrics().callbacksDispatched());
+        // counted after each delivery returns: one per event
+        await().atMost(WAIT).until(() -> c.metrics().callbacksDispatched() == 5);
+        assertEquals(5, listener.size());
     }
 
     @Test
-    void shouldBeCallbackReentrancySafe() {
+    void shouldBeEventReentrancySafe() {
         ControllableHandshaker h = ControllableHandshaker.scripted();
-        MutexNetworkConnection c = connection(h);
+        AtomicReference<MutexConnectionEngine> self = new AtomicReference<>();
         ConcurrentLinkedQueue<String> seen = new ConcurrentLinkedQueue<>();
-        c.addListener(new ConnectionListener() {
+        MutexConnectionEngine c = connection(h, LONG_TIMEOUT, new EngineEvents() {
             @Override
-            public void stateChanged(NetworkConnection conn, ConnectionState from, ConnectionState to) {
-                seen.add(to + " state=" + conn.getState() + " node=" + conn.getRemoteId().isPresent() + " devices="
-                        + conn.getRemoteDevices().size() + " hb=" + (conn.getTimeSinceLastHeartbeat() >= 0));
+            public void stateChanged(ConnectionState from, ConnectionState to) {
+                MutexConnectionEngine e = self.get();
+                seen.add(to + " state=" + e.getState() + " node=" + e.getRemoteId().isPresent() + " devices="
+                        + e.getRemoteDevices().size() + " hb=" + (e.getTimeSinceLastHeartbeat() >= 0));
                 if (to == CONNECTED) {
-                    conn.checkHeartbeat(); // commands from inside a callback
-                    conn.disconnect();
+                    e.checkHeartbeat(); // commands from inside an event
+                    e.disconnect();
                 }
             }
 
             @Override
-            public void devicesChanged(NetworkConnection conn, List<DeviceInfo> devices) {
-                seen.add("devices node=" + conn.getRemoteNode().map(NodeInfo::id).orElse(null));
+            public void error(String message) {
+                seen.add("error " + message);
+            }
+
+            @Override
+            public void devicesChanged(List<DeviceInfo> devices) {
+                seen.add("devices node=" + self.get().getRemoteNode().map(NodeInfo::id).orElse(null));
             }
         });
+        self.set(c);
 
         c.connect();
         await().atMost(WAIT).until(() -> seen.size() >= 1);
@@ -466,24 +480,41 @@ class MutexNetworkConnectionTest {
     }
 
     @Test
-    void shouldKeepOtherListenersGoingWhenOneThrows() {
-        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
-        c.removeListener(listener);
-        c.addListener((conn, from, to) -> {
-            throw new IllegalStateException("listener bug (expected by the test)");
+    void shouldGoOnWhenTheEventsSinkThrows() {
+        EngineEvents recording = listener.asEngineEvents();
+        AtomicInteger calls = new AtomicInteger();
+        MutexConnectionEngine c = connection(ControllableHandshaker.scripted(), LONG_TIMEOUT, new EngineEvents() {
+            @Override
+            public void stateChanged(ConnectionState from, ConnectionState to) {
+                if (calls.incrementAndGet() == 1) {
+                    throw new IllegalStateException("events sink bug (expected by the test)");
+                }
+                recording.stateChanged(from, to);
+            }
+
+            @Override
+            public void error(String message) {
+                recording.error(message);
+            }
+
+            @Override
+            public void devicesChanged(List<DeviceInfo> devices) {
+                recording.devicesChanged(devices);
+            }
         });
-        c.addListener(listener);
 
-        c.handshakeCompleted(handshake(PEER, 0));
+        c.handshakeCompleted(handshake(PEER, 1)); // the state event throws; the devices event still comes
+        c.disconnect();
 
-        awaitCalls(List.of("DISCONNECTED>CONNECTED"));
-        await().atMost(WAIT).until(() -> c.detailedMetrics().listenerErrors() == 1);
+        awaitCalls(List.of("devices:1", "CONNECTED>DISCONNECTED"));
+        await().atMost(WAIT).until(() -> c.detailedMetrics().callbacksDispatched() == 3);
+        assertEquals(1, c.detailedMetrics().listenerErrors());
     }
 
     @Test
-    void shouldDeliverCallbacksInOrderPerConnection() throws Exception {
+    void shouldDeliverEventsInOrder() throws Exception {
         startStrategy(Map.of("handshake_threads", 1));
-        MutexNetworkConnection c = connection(ControllableHandshaker.answering(handshake(PEER, 1)));
+        MutexConnectionEngine c = connection(ControllableHandshaker.answering(handshake(PEER, 1)));
         c.handshakeCompleted(handshake(PEER, 1)); // the peer is known, so the marker below is rejected
         int threads = 4;
         int ops = 500;
@@ -537,7 +568,7 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldAnswerConcurrentQueriesDuringHandshake() throws Exception {
         AtomicInteger round = new AtomicInteger();
-        MutexNetworkConnection c = connection(
+        MutexConnectionEngine c = connection(
                 ControllableHandshaker.answering(() -> handshake(PEER, 1 + round.incrementAndGet() % 8)));
         int readers = 50;
         AtomicBoolean done = new AtomicBoolean();
@@ -599,7 +630,7 @@ class MutexNetworkConnectionTest {
 
     @Test
     void shouldNeverShowAHalfWrittenDeviceList() throws Exception {
-        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
+        MutexConnectionEngine c = connection(ControllableHandshaker.scripted());
         AtomicBoolean done = new AtomicBoolean();
         ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
         AtomicLong reads = new AtomicLong();
@@ -641,7 +672,7 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldAnswerQueriesFromTheSnapshotWhenTheLockTimesOut() throws Exception {
         startStrategy(Map.of("lock_timeout_ms", 20L));
-        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
+        MutexConnectionEngine c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
 
         try (LockHolder holder = new LockHolder(c)) {
@@ -654,13 +685,14 @@ class MutexNetworkConnectionTest {
         MutexConnectionMetrics m = c.detailedMetrics();
         assertEquals(3, m.lockTimeouts(), m.toString());
         assertEquals(2, m.mutexContentions(), m.toString());
+        assertEquals(3, c.metrics().stalls(), "every timed-out wait is a stall");
         assertEquals(1, link.dataCount());
     }
 
     @Test
     void shouldRunCommandsLaterAndInOrderWhenTheLockTimesOut() throws Exception {
         startStrategy(Map.of("lock_timeout_ms", 50L));
-        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
+        MutexConnectionEngine c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
 
         try (LockHolder holder = new LockHolder(c)) {
@@ -680,7 +712,7 @@ class MutexNetworkConnectionTest {
     @Test
     void shouldDropACommandWithAnErrorWhenTheLockStaysBusy() throws Exception {
         startStrategy(Map.of("lock_timeout_ms", 5L));
-        MutexNetworkConnection c = connection(ControllableHandshaker.scripted());
+        MutexConnectionEngine c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 0));
         awaitCalls(List.of("DISCONNECTED>CONNECTED"));
 
@@ -692,6 +724,8 @@ class MutexNetworkConnectionTest {
         assertEquals(List.of("disconnect dropped: the connection lock stayed busy"), listener.errors());
         assertEquals(CONNECTED, c.getState());
         assertEquals(1, c.detailedMetrics().droppedCommands());
+        assertEquals(MutexConnectionEngine.MAX_COMMAND_ATTEMPTS + 1, c.metrics().stalls(),
+                "the first wait and every retry timed out; the drop itself is not counted again");
         c.disconnect(); // works again once the lock is free
         assertEquals(DISCONNECTED, c.getState());
     }

@@ -1,0 +1,138 @@
+package org.midimesh.mesh.internal;
+
+import java.io.IOException;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.midimesh.api.NodeId;
+import org.midimesh.api.NodeInfo;
+import org.midimesh.api.connection.ConnectionPool;
+import org.midimesh.api.connection.ConnectionState;
+import org.midimesh.api.connection.Handshaker;
+import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.devices.DeviceListener;
+import org.midimesh.api.devices.LocalDevice;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tells the peers when the local devices change: {@code delayMs} after the last change, every connected peer gets a
+ * fresh handshake (carrying the device list as it is when it is sent). Each peer's announcement is its own task on the
+ * mesh pool, so a slow peer holds one thread and delays nobody else; a peer gets at most one announcement at a time,
+ * and a change during one is sent once more after it. A peer whose connection enters CONNECTED is told too when the
+ * devices changed since it was last told: its handshake may have been built before the change, whose announcement then
+ * found it not yet connected (the "connected with 0 devices for good" race of two nodes starting together).
+ * <p>Threads: {@link #devicesChanged} runs on the device registry's callers (HTTP or driver threads) and only
+ * schedules; the handshakes run on the mesh pool. {@link #lock} guards only the bookkeeping of who is being told.
+ */
+final class DeviceAnnouncer implements DeviceListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceAnnouncer.class);
+
+    private final ConnectionPool pool;
+    private final Handshaker handshaker;
+    private final MeshScheduler scheduler;
+    private final long delayMs;
+    // The announcement waiting for its delay: swapped in by devicesChanged (any thread), which cancels the one it
+    // replaced; so of changes close together only the last one's announcement survives. Publishes only the future.
+    private final AtomicReference<ScheduledFuture<?>> pending = new AtomicReference<>();
+    private final Object lock = new Object();
+    // Guarded by lock: connections whose announcement task is queued or running, and those of them to be told again.
+    private final Set<NetworkConnection> telling = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<NetworkConnection> again = Collections.newSetFromMap(new IdentityHashMap<>());
+    // Local device changes so far: incremented by devicesChanged (any thread), read by the pool. A counter only.
+    private final AtomicLong changes = new AtomicLong();
+    // Guarded by lock: per peer node, the change count read before the last handshake that reached it.
+    private final Map<NodeId, Long> told = new HashMap<>();
+
+    /** @param delayMs how long after the last change the peers are told */
+    DeviceAnnouncer(ConnectionPool pool, Handshaker handshaker, MeshScheduler scheduler, long delayMs) {
+        this.pool = pool;
+        this.handshaker = handshaker;
+        this.scheduler = scheduler;
+        this.delayMs = delayMs;
+    }
+
+    @Override
+    public void devicesChanged(List<LocalDevice> now) {
+        changes.incrementAndGet();
+        ScheduledFuture<?> replaced = pending.getAndSet(scheduler.schedule(this::announce, delayMs));
+        if (replaced != null) {
+            replaced.cancel(false);
+        }
+    }
+
+    /** Starts one announcement per connected peer. On the pool. */
+    void announce() {
+        for (NetworkConnection c : pool.all()) {
+            if (c.getState() == ConnectionState.CONNECTED && c.getRemoteNode().isPresent()) {
+                announceTo(c);
+            }
+        }
+    }
+
+    /** A connection entered CONNECTED (on the pool): tell its peer if our devices changed since it was last told. */
+    void connected(NetworkConnection c) {
+        NodeId id = c.getRemoteId().orElse(null);
+        if (id == null || changes.get() == 0) {
+            return;
+        }
+        boolean stale;
+        synchronized (lock) {
+            stale = told.getOrDefault(id, 0L) < changes.get();
+        }
+        if (stale) {
+            announceTo(c);
+        }
+    }
+
+    private void announceTo(NetworkConnection c) {
+        synchronized (lock) {
+            if (!telling.add(c)) {
+                again.add(c);
+                return;
+            }
+        }
+        scheduler.execute(() -> tell(c));
+    }
+
+    /** Handshakes with one peer, once more for each round of changes that came meanwhile. On the pool. */
+    private void tell(NetworkConnection c) {
+        do {
+            if (c.getState() != ConnectionState.CONNECTED || c.getRemoteNode().isEmpty()) {
+                continue;
+            }
+            NodeInfo n = c.getRemoteNode().get();
+            long at = changes.get(); // before the handshake is built: what it carries is at least this new
+            try {
+                c.handshakeCompleted(handshaker.handshake(n.address(), n.httpPort()));
+                synchronized (lock) {
+                    told.merge(n.id(), at, Math::max);
+                }
+            } catch (IOException e) {
+                if (scheduler.closing()) {
+                    LOG.debug("stopping; {} was not told about our devices: {}", n.name(), e.getMessage());
+                } else {
+                    LOG.warn("could not tell {} about our devices: {}", n.name(), e.getMessage());
+                }
+            }
+        } while (tellAgain(c));
+    }
+
+    private boolean tellAgain(NetworkConnection c) {
+        synchronized (lock) {
+            if (again.remove(c) && !scheduler.closing()) {
+                return true;
+            }
+            telling.remove(c);
+            return false;
+        }
+    }
+}

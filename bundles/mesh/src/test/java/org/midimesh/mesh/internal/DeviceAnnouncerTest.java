@@ -1,0 +1,199 @@
+package org.midimesh.mesh.internal;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.midimesh.api.NodeId;
+import org.midimesh.api.connection.ConnectionState;
+import org.midimesh.api.connection.Handshaker;
+import org.midimesh.api.test.contract.InMemoryConnectionPool;
+import org.midimesh.common.NamedThreadFactory;
+
+/**
+ * Device announcements on a pool like the mesh's (2 threads): every connected peer is told once after the last
+ * change, each in its own task, so a slow peer delays nobody.
+ */
+@Timeout(10)
+class DeviceAnnouncerTest {
+
+    static final Duration WAIT = Duration.ofSeconds(5);
+    static final String SLOW = "127.0.0.1";
+    static final String FAST = "127.0.0.2";
+    static final String GONE = "127.0.0.3";
+    static final String FAST_TOO = "127.0.0.4";
+
+    final InMemoryConnectionPool pool = new InMemoryConnectionPool();
+    final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(2,
+            new NamedThreadFactory("test-mesh", true));
+    final MeshScheduler scheduler = new MeshScheduler(executor);
+    final Map<String, NodeId> nodes = new ConcurrentHashMap<>();
+    final Map<String, FakeConnection> connections = new ConcurrentHashMap<>();
+    final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    final Map<String, AtomicInteger> mostInFlight = new ConcurrentHashMap<>();
+    /** Holds the handshakes with {@link #SLOW} until counted down. */
+    final CountDownLatch slowAnswers = new CountDownLatch(1);
+    volatile String slowHost = "";
+    volatile String refusingHost = "";
+
+    /** Answers as the node at the address, after {@link #slowAnswers} for the slow host; counts calls per host. */
+    final Handshaker handshaker = (host, port) -> {
+        counter(calls, host).incrementAndGet();
+        int now = counter(inFlight, host).incrementAndGet();
+        counter(mostInFlight, host).accumulateAndGet(now, Math::max);
+        try {
+            if (host.equals(slowHost) && !slowAnswers.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IOException("timed out");
+            }
+            if (host.equals(refusingHost)) {
+                throw new IOException("connection refused");
+            }
+            return Fixtures.handshake(nodes.get(host), host, port);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted");
+        } finally {
+            counter(inFlight, host).decrementAndGet();
+        }
+    };
+
+    static AtomicInteger counter(Map<String, AtomicInteger> counters, String host) {
+        return counters.computeIfAbsent(host, h -> new AtomicInteger());
+    }
+
+    int calls(String host) {
+        return counter(calls, host).get();
+    }
+
+    /** Handshakes the connection to {@code host} has taken, the first (connecting) one included. */
+    int handshakes(String host) {
+        return connections.get(host).handshakes.size();
+    }
+
+    @BeforeEach
+    void setUp() {
+        for (String host : List.of(SLOW, FAST, GONE, FAST_TOO)) {
+            NodeId id = NodeId.random();
+            nodes.put(host, id);
+            FakeConnection c = new FakeConnection(Fixtures.context(host, 7011));
+            c.handshakeCompleted(Fixtures.handshake(id, host, 7011));
+            connections.put(host, c);
+            pool.add(id, c);
+        }
+        connections.get(GONE).goodbyeReceived();
+    }
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        slowAnswers.countDown();
+        scheduler.close();
+        executor.shutdownNow();
+        assertTrue(executor.awaitTermination(5, TimeUnit.SECONDS));
+    }
+
+    DeviceAnnouncer announcer(long delayMs) {
+        return new DeviceAnnouncer(pool, handshaker, scheduler, delayMs);
+    }
+
+    @Test
+    void shouldTellEveryConnectedPeerOnceAfterTheLastChange() {
+        DeviceAnnouncer announcer = announcer(500);
+        announcer.devicesChanged(List.of());
+        announcer.devicesChanged(List.of());
+        announcer.devicesChanged(List.of());
+        await().atMost(WAIT).until(() -> handshakes(SLOW) == 2 && handshakes(FAST) == 2 && handshakes(FAST_TOO) == 2);
+        await().during(Duration.ofMillis(300)).atMost(WAIT)
+                .until(() -> calls(SLOW) == 1 && calls(FAST) == 1 && calls(FAST_TOO) == 1);
+        assertEquals(0, calls(GONE), "a disconnected peer is not told");
+        assertEquals(ConnectionState.CONNECTED, connections.get(FAST).getState());
+    }
+
+    @Test
+    void shouldNotLetASlowPeerDelayTheOthers() {
+        slowHost = SLOW;
+        announcer(0).devicesChanged(List.of());
+        await().atMost(WAIT).until(() -> handshakes(FAST) == 2 && handshakes(FAST_TOO) == 2);
+        assertEquals(1, counter(inFlight, SLOW).get(), "the slow peer is still being told");
+        slowAnswers.countDown();
+        await().atMost(WAIT).until(() -> handshakes(SLOW) == 2);
+    }
+
+    @Test
+    void shouldTellABusyPeerOnceMoreAfterItsAnnouncement() {
+        slowHost = SLOW;
+        DeviceAnnouncer announcer = announcer(0);
+        announcer.devicesChanged(List.of());
+        await().atMost(WAIT).until(() -> calls(SLOW) == 1 && handshakes(FAST) == 2);
+        announcer.devicesChanged(List.of());
+        await().atMost(WAIT).until(() -> handshakes(FAST) == 3);
+        assertEquals(1, calls(SLOW), "no second announcement while the first is under way");
+        slowAnswers.countDown();
+        await().atMost(WAIT).until(() -> handshakes(SLOW) == 3);
+        await().during(Duration.ofMillis(200)).atMost(WAIT).until(() -> calls(SLOW) == 2);
+        assertEquals(1, counter(mostInFlight, SLOW).get(), "one announcement at a time per peer");
+    }
+
+    @Test
+    void shouldGoOnWhenAPeerCannotBeTold() {
+        refusingHost = FAST;
+        DeviceAnnouncer announcer = announcer(0);
+        announcer.devicesChanged(List.of());
+        await().atMost(WAIT).until(() -> calls(FAST) == 1 && handshakes(SLOW) == 2 && handshakes(FAST_TOO) == 2);
+        assertEquals(ConnectionState.CONNECTED, connections.get(FAST).getState(),
+                "a failed announcement is no failure");
+        refusingHost = "";
+        announcer.devicesChanged(List.of());
+        await().atMost(WAIT).until(() -> handshakes(FAST) == 2);
+    }
+
+    @Test
+    void shouldAnnounceNothingOnceClosing() {
+        DeviceAnnouncer announcer = announcer(0);
+        scheduler.close();
+        announcer.devicesChanged(List.of());
+        announcer.announce();
+        assertEquals(0, executor.getTaskCount());
+    }
+
+    /** Issue 7's race: the device change was announced while the peer was not connected yet; it is told on CONNECTED. */
+    @Test
+    void shouldTellAPeerThatConnectsAfterAChangeItMissedAndOnlyThen() {
+        DeviceAnnouncer announcer = announcer(0);
+        connections.get(GONE).disconnect(); // not connected when the devices change
+        announcer.devicesChanged(List.of());
+        await().atMost(WAIT).until(() -> calls(FAST) == 1 && calls(FAST_TOO) == 1 && calls(SLOW) == 1);
+        assertEquals(0, calls(GONE), "told a peer that was not connected");
+
+        FakeConnection late = connections.get(GONE);
+        late.handshakeCompleted(Fixtures.handshake(nodes.get(GONE), GONE, 7011));
+        announcer.connected(late);
+        await().atMost(WAIT).until(() -> calls(GONE) == 1);
+
+        announcer.connected(connections.get(FAST)); // reconnects: it already has the current list
+        announcer.connected(late);
+        await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> calls(FAST) == 1 && calls(GONE) == 1);
+    }
+
+    @Test
+    void shouldNotTellAConnectingPeerWhenNothingChanged() {
+        DeviceAnnouncer announcer = announcer(0);
+        announcer.connected(connections.get(FAST));
+        await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> calls(FAST) == 0);
+    }
+}
