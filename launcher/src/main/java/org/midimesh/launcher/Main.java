@@ -137,6 +137,10 @@ public final class Main {
         p.put("felix.fileinstall.poll", "500");
         p.put("felix.fileinstall.noInitialDelay", "true");
         p.put("felix.fileinstall.filter", ".*\\.jar");
+        // FileInstall never writes configuration files back: by default every watcher (this one too) writes ConfigAdmin
+        // changes into the file a configuration came from, and it raced (non-atomically) with the strategy manager,
+        // which keeps <data-dir>/etc/org.midimesh.strategy.cfg itself.
+        p.put("felix.fileinstall.enableConfigSave", "false");
         // FileInstall logs to stdout unless told to use java.util.logging (stderr): stdout is for the ready line.
         p.put("felix.fileinstall.log.level", "2");
         p.put("felix.fileinstall.log.default", "jul");

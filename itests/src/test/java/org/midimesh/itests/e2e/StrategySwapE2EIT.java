@@ -38,6 +38,15 @@ class StrategySwapE2EIT {
         }
     }
 
+    /**
+     * A route from a's input 1 to b's output 2, once a knows b's devices (until issue 10, a route to a peer whose
+     * devices are not known yet is refused).
+     */
+    private static void route(MidiMeshProcess a, MidiMeshProcess b) {
+        E2E.await("a route from a to b", Duration.ofSeconds(10)).until(() -> a.postJson("/routing/routes",
+                E2E.routeBody("local", 1, b.uuid(), 2)).status() == 201);
+    }
+
     /** Note on, channel = producer, key and velocity = the low and high 7 bits of the sequence number. */
     private static String message(int producer, int seq) {
         return String.format("%02x %02x %02x", 0x90 | producer, seq & 0x7f, (seq >> 7) & 0x7f);
@@ -52,8 +61,7 @@ class StrategySwapE2EIT {
             E2E.assertConnectedExactly(a, b);
             E2E.assertConnectedExactly(b, a);
         });
-        MidiMeshProcess.Response route = a.postJson("/routing/routes", E2E.routeBody("local", 1, b.uuid(), 2));
-        assertEquals(201, route.status(), () -> "route: " + route);
+        route(a, b);
         E2E.await("the route is usable", Duration.ofSeconds(10)).until(() -> {
             a.postJson("/midi/devices/1/send", E2E.sendBody(List.of("b0 7b 00")));
             return E2E.receivedTotal(b, 2) >= 1;
@@ -164,5 +172,40 @@ class StrategySwapE2EIT {
         assertTrue(exit.exited(), "the node kept running after the shell's input ended");
         assertEquals(0, exit.code());
         assertEquals(1, a.stdout().stream().filter(l -> l.startsWith("midimesh ready")).count());
+    }
+
+    /** interface.md: a strategy bundle copied into deploy/ is installed within 2 s; deleting it uninstalls it. */
+    @Test
+    void aStrategyBundleCopiedIntoDeployRunsConnectionsAndTheyMoveAwayWhenItIsDeleted() throws Exception {
+        java.nio.file.Path jar = java.nio.file.Path.of(System.getProperty("itest.sync.bundle", "none"));
+        assertTrue(java.nio.file.Files.isRegularFile(jar), "the sync strategy's jar (itest.sync.bundle): " + jar);
+        cluster = new Cluster(StrategySwapE2EIT.class, "deploy");
+        MidiMeshProcess a = cluster.start("deploy-a");
+        MidiMeshProcess b = cluster.start("deploy-b", "--peer", a.peerAddress());
+        E2E.await("a and b connected", Duration.ofSeconds(20)).untilAsserted(() -> E2E.assertConnectedExactly(a, b));
+        java.nio.file.Path deployed = a.spec().dataDir().resolve("deploy").resolve("strategy-sync.jar");
+        java.nio.file.Files.copy(jar, deployed);
+        E2E.await("sync available", Duration.ofSeconds(5)).until(() -> a.getJson("/strategy").path("available")
+                .toString().contains("\"sync\""));
+
+        MidiMeshProcess.Response r = a.putJson("/strategy", "{\"default\": \"sync\"}");
+        assertEquals(200, r.status(), () -> "PUT /strategy: " + r);
+        assertEquals(1, r.path("migrated").asInt(), () -> "PUT /strategy: " + r);
+        assertEquals("sync", E2E.meshEntries(a, b.uuid()).get(0).path("strategy").asText());
+        route(a, b);
+        long base = E2E.receivedTotal(b, 2);
+        a.postJson("/midi/devices/1/send", E2E.sendBody(List.of("90 3c 64", "80 3c 00")));
+        E2E.await("MIDI through the sync strategy", Duration.ofSeconds(5)).until(() -> E2E.receivedTotal(b, 2)
+                >= base + 2);
+
+        java.nio.file.Files.delete(deployed); // uninstalled: its connection moves to what remains first
+        E2E.await("the connection left sync", Duration.ofSeconds(5)).until(() -> "mutex".equals(
+                E2E.meshEntries(a, b.uuid()).get(0).path("strategy").asText()));
+        assertEquals("connected", E2E.meshState(a, b.uuid()));
+        assertTrue(!a.getJson("/strategy").path("available").toString().contains("\"sync\""));
+        assertEquals("degraded", a.getJson("/health").path("status").asText(), "the default sync is gone");
+        a.postJson("/midi/devices/1/send", E2E.sendBody(List.of("90 3d 64")));
+        E2E.await("MIDI after the strategy left", Duration.ofSeconds(5)).until(() -> E2E.receivedTotal(b, 2)
+                >= base + 3);
     }
 }

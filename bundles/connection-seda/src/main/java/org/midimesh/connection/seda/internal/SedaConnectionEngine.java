@@ -212,6 +212,10 @@ public final class SedaConnectionEngine implements ConnectionEngine {
     private final AtomicLong processed = new AtomicLong();
     // Counters only: written from any thread, each read on its own; they order nothing else.
     private final LongAdder callbacks = new LongAdder();
+    // Event batches handed to the notification stage and not yet delivered: incremented by the poster before it
+    // queues one, decremented after delivering it. beginHandover reads 0 as "nothing of ours is queued there" (the
+    // increment comes before the queueing, so a batch on its way is never missed), which spares the fence.
+    private final AtomicInteger undelivered = new AtomicInteger();
     private final LongAdder errors = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder rejected = new LongAdder();
@@ -616,8 +620,8 @@ public final class SedaConnectionEngine implements ConnectionEngine {
 
     /** Waits until the notification thread has delivered what is queued now (not when we are that thread). */
     private void fenceNotifications(long timeoutMs) {
-        if (stages.isNotifyThread().test(Thread.currentThread())) {
-            return;
+        if (stages.isNotifyThread().test(Thread.currentThread()) || undelivered.get() == 0) {
+            return; // nothing of ours is queued there: no round trip to the thread every engine shares
         }
         CompletableFuture<Void> fence = new CompletableFuture<>();
         try {
@@ -1017,9 +1021,17 @@ public final class SedaConnectionEngine implements ConnectionEngine {
 
     /** Hands events to the notification thread. Mailbox owner (the order of posts is the order of events). */
     private void post(List<Event> raised) {
+        undelivered.incrementAndGet();
         try {
-            stages.notifier().execute(() -> deliver(raised));
+            stages.notifier().execute(() -> {
+                try {
+                    deliver(raised);
+                } finally {
+                    undelivered.decrementAndGet();
+                }
+            });
         } catch (RejectedExecutionException e) {
+            undelivered.decrementAndGet();
             LOG.debug("{}: {} events not delivered, the strategy is stopped", this, raised.size());
         }
     }
