@@ -584,12 +584,9 @@ public final class StrategyManager implements StrategyControl, ManagedConnection
     public StrategyStatus status() {
         StrategySettings s = settings;
         Slots bound = slots;
-        Map<String, Integer> counts = new TreeMap<>();
+        Map<String, Integer> counts = new TreeMap<>(connectionCounts());
         for (String n : bound.names()) {
-            counts.put(n, 0);
-        }
-        for (ManagedConnection c : live) {
-            counts.merge(c.running().slot().name(), 1, Integer::sum);
+            counts.putIfAbsent(n, 0);
         }
         return new StrategyStatus(s.defaultStrategy(), s.canary(), bound.names(), counts, s.pins(), s.policy(),
                 degraded(s, bound));
@@ -786,11 +783,53 @@ public final class StrategyManager implements StrategyControl, ManagedConnection
         }
     }
 
+    /**
+     * The figures and verdict of the last sample (every window/12), with the roles and connection counts of now, so
+     * a report read right after a change shows where connections run.
+     */
     @Override
     public StrategyReport report() {
         StrategyReport r = lastReport;
-        return r != null ? r : new StrategyReport(Instant.now(), 0, List.of(),
-                new Verdict(Action.KEEP, "no figures yet", Map.of()));
+        if (r == null) {
+            return new StrategyReport(Instant.now(), 0, List.of(), new Verdict(Action.KEEP, "no figures yet",
+                    Map.of()));
+        }
+        StrategySettings s = settings;
+        Map<String, Integer> counts = connectionCounts();
+        Map<String, StrategyReport.Figures> sampled = new HashMap<>();
+        r.strategies().forEach(f -> sampled.put(f.strategy(), f));
+        List<StrategyReport.Figures> rows = new ArrayList<>();
+        for (String n : reportedNames(s)) {
+            StrategyReport.Figures f = sampled.get(n);
+            rows.add(f == null ? new StrategyReport.Figures(n, role(s, n), counts.getOrDefault(n, 0), 0, 0, 0, 0, 0.0,
+                    0, 0, 0) : new StrategyReport.Figures(n, role(s, n), counts.getOrDefault(n, 0), f.queries(),
+                            f.p50Ns(), f.p99Ns(), f.p999Ns(), f.contentionPercent(), f.stalls(), f.errors(),
+                            f.droppedMessages()));
+        }
+        return new StrategyReport(r.at(), r.windowMs(), rows, r.verdict());
+    }
+
+    /** The strategies a report shows: those bound, the default and the canary, in name order. */
+    private Set<String> reportedNames(StrategySettings s) {
+        Set<String> names = new java.util.TreeSet<>(slots.names());
+        names.add(s.defaultStrategy());
+        if (s.canary().active()) {
+            names.add(s.canary().strategy());
+        }
+        return names;
+    }
+
+    private Map<String, Integer> connectionCounts() {
+        Map<String, Integer> counts = new HashMap<>();
+        for (ManagedConnection c : live) {
+            counts.merge(c.running().slot().name(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
+    private static String role(StrategySettings s, String name) {
+        return name.equals(s.defaultStrategy()) ? "default"
+                : s.canary().active() && name.equals(s.canary().strategy()) ? "canary" : "other";
     }
 
     @Override
@@ -868,21 +907,12 @@ public final class StrategyManager implements StrategyControl, ManagedConnection
     }
 
     private StrategyReport buildReport(StrategySettings s, Map<String, Figures> figures, Verdict verdict) {
-        Map<String, Integer> counts = new HashMap<>();
-        for (ManagedConnection c : live) {
-            counts.merge(c.running().slot().name(), 1, Integer::sum);
-        }
-        Set<String> names = new java.util.TreeSet<>(slots.names());
-        names.add(s.defaultStrategy());
-        if (s.canary().active()) {
-            names.add(s.canary().strategy());
-        }
+        Map<String, Integer> counts = connectionCounts();
         long span = 0;
         List<StrategyReport.Figures> rows = new ArrayList<>();
-        for (String n : names) {
+        for (String n : reportedNames(s)) {
             Figures f = figures.get(n);
-            String role = n.equals(s.defaultStrategy()) ? "default"
-                    : s.canary().active() && n.equals(s.canary().strategy()) ? "canary" : "other";
+            String role = role(s, n);
             if (f == null) {
                 rows.add(new StrategyReport.Figures(n, role, counts.getOrDefault(n, 0), 0, 0, 0, 0, 0.0, 0, 0, 0));
                 continue;

@@ -93,6 +93,10 @@ class StrategyManagerTest {
         assertTrue(cs.stream().allMatch(c -> c.strategy().equals("seda") && c.getState() == ConnectionState.CONNECTED));
         assertEquals(10, seda.adopted.get());
         assertEquals(Map.of("mutex", 0, "seda", 10), h.control().status().connections());
+        await().atMost(Duration.ofSeconds(10)).until(() -> !h.control().report().strategies().isEmpty());
+        assertTrue(h.control().report().strategies().stream().anyMatch(f -> f.strategy().equals("seda")
+                && f.role().equals("default") && f.connections() == 10), "the report does not show the change at once: "
+                + h.control().report());
         assertEquals(0, h.control().change(StrategyChange.toDefault("seda")).migrated(), "nothing left to move");
     }
 
