@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,6 +27,14 @@ final class PeerNode implements AutoCloseable {
     private static final Pattern READY = Pattern.compile(
             "midimesh ready name=\\S+ uuid=(\\S+) http=(\\d+) udp=(\\d+) tcp=(\\d+) strategy=(\\S+)");
     private static final long READY_TIMEOUT_MS = 60_000;
+
+    /** Every peer still running, killed by a shutdown hook if the test JVM ends first (no orphaned peers). */
+    private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly),
+                "itest-kill-peers"));
+    }
 
     private final Process process;
     private final Path log;
@@ -57,6 +67,7 @@ final class PeerNode implements AutoCloseable {
                 MidiMeshOsgiOptions.LOOPBACK + ":" + felixHttpPort));
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.PIPE).start();
+        LIVE.add(p);
         String[] ready = new String[1];
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
@@ -84,6 +95,7 @@ final class PeerNode implements AutoCloseable {
         }
         if (ready[0] == null) {
             p.destroyForcibly();
+            LIVE.remove(p);
             throw new AssertionError("peer " + name + " did not become ready; its log:\n" + tail(log));
         }
         Matcher m = READY.matcher(ready[0]);
@@ -159,6 +171,8 @@ final class PeerNode implements AutoCloseable {
             process.destroyForcibly();
         } catch (UncheckedIOException e) {
             process.destroyForcibly();
+        } finally {
+            LIVE.remove(process);
         }
     }
 }

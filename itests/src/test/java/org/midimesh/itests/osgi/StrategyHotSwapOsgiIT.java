@@ -92,23 +92,26 @@ public class StrategyHotSwapOsgiIT {
 
     @After
     public void restore() throws Exception {
-        for (Bundle b : installed) {
-            if (b.getState() != Bundle.UNINSTALLED) {
-                b.uninstall();
+        try {
+            for (Bundle b : installed) {
+                if (b.getState() != Bundle.UNINSTALLED) {
+                    b.uninstall();
+                }
             }
+            // Replaced, never deleted: SCR (2.2.18) handles a delete whose event arrives after the PID was created
+            // again as an update of the new configuration, and then ignores that as stale (its change count restarted
+            // below the one SCR last saw), so a delete followed at once by an update could leave old settings in place.
+            configAdmin.getConfiguration(SYNC_PID, "?").update(new Hashtable<>()); // no fault injection
+            startIfStopped("org.midimesh.connection-seda");
+            Hashtable<String, Object> defaults = new Hashtable<>();
+            defaults.put("default", "mutex");
+            configAdmin.getConfiguration(PID, "?").update(defaults);
+            Poll.until("the defaults are back", SETTLE, () -> control.status(),
+                    s -> s.defaultStrategy().equals("mutex") && !s.canary().active() && s.pins().isEmpty()
+                            && s.policy().mode() == PolicyMode.MANUAL && s.available().contains("seda"));
+        } finally {
+            peers.forEach(PeerNode::close);
         }
-        // Replaced, never deleted: SCR (2.2.18) handles a delete whose event arrives after the PID was created again
-        // as an update of the new configuration, and then ignores that as stale (its change count restarted below
-        // the one SCR last saw), so a delete followed at once by an update could leave the old settings in place.
-        configAdmin.getConfiguration(SYNC_PID, "?").update(new Hashtable<>()); // no fault injection
-        startIfStopped("org.midimesh.connection-seda");
-        Hashtable<String, Object> defaults = new Hashtable<>();
-        defaults.put("default", "mutex");
-        configAdmin.getConfiguration(PID, "?").update(defaults);
-        Poll.until("the defaults are back", SETTLE, () -> control.status(),
-                s -> s.defaultStrategy().equals("mutex") && !s.canary().active() && s.pins().isEmpty()
-                        && s.policy().mode() == PolicyMode.MANUAL && s.available().contains("seda"));
-        peers.forEach(PeerNode::close);
     }
 
     private int httpPort() {
