@@ -42,6 +42,10 @@ import org.midimesh.api.strategy.spi.ConnectionEngine;
 import org.midimesh.api.strategy.spi.EngineEvents;
 import org.midimesh.api.strategy.spi.Handover;
 import org.midimesh.api.transport.DataFrame;
+import org.midimesh.common.EngineEvent;
+import org.midimesh.common.EngineEvent.DevicesEvent;
+import org.midimesh.common.EngineEvent.ErrorEvent;
+import org.midimesh.common.EngineEvent.StateEvent;
 import org.midimesh.common.metrics.QueryMeter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -174,22 +178,11 @@ public final class MutexConnectionEngine implements ConnectionEngine {
     private record Snapshot(ConnectionState state, NodeInfo remoteNode, boolean closed) {
     }
 
-    private sealed interface Event permits StateEvent, ErrorEvent, DevicesEvent {
-    }
-
-    private record StateEvent(ConnectionState from, ConnectionState to) implements Event {
-    }
-
-    private record ErrorEvent(String message) implements Event {
-    }
-
-    private record DevicesEvent(List<DeviceInfo> devices) implements Event {
-    }
 
     /** The body of a command: runs with the lock held, appends its events, returns what to run after unlocking. */
     @FunctionalInterface
     private interface Command {
-        Runnable apply(List<Event> events);
+        Runnable apply(List<EngineEvent> events);
     }
 
     private final ConnectionContext context;
@@ -232,7 +225,7 @@ public final class MutexConnectionEngine implements ConnectionEngine {
 
     // Appended to under the lock (so in lock order; a dropped deferred command appends its error on the notification
     // thread), drained by the notification thread only.
-    private final ConcurrentLinkedQueue<Event> events = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<EngineEvent> events = new ConcurrentLinkedQueue<>();
     // true while a drain task is queued or running; CAS false->true by whoever schedules it. The CAS and the queue's
     // own ordering guarantee that an event offered before the drain task clears the flag is seen by that task or a new
     // one.
@@ -423,7 +416,7 @@ public final class MutexConnectionEngine implements ConnectionEngine {
         command("close", out -> phase.get() == Phase.ACTIVE ? closeLocked(out) : null);
     }
 
-    private Runnable closeLocked(List<Event> out) {
+    private Runnable closeLocked(List<EngineEvent> out) {
         if (closed) {
             return null;
         }
@@ -773,7 +766,7 @@ public final class MutexConnectionEngine implements ConnectionEngine {
      *
      * @throws IllegalStateException for a transition ConnectionState does not allow (a bug in this class)
      */
-    private void setState(ConnectionState to, List<Event> out) {
+    private void setState(ConnectionState to, List<EngineEvent> out) {
         assert lock.isHeldByCurrentThread() : "setState needs the connection lock";
         ConnectionState from = state;
         if (from == to) {
@@ -788,7 +781,7 @@ public final class MutexConnectionEngine implements ConnectionEngine {
     }
 
     /** Stores the peer's node and devices and enters CONNECTED. Caller holds the lock. */
-    private boolean applyHandshake(Handshake peer, List<Event> out) {
+    private boolean applyHandshake(Handshake peer, List<EngineEvent> out) {
         NodeInfo node = peer.node();
         if (remoteNode != null && !remoteNode.id().equals(node.id())) {
             String message = "handshake from node " + node.id() + " rejected: this connection belongs to node "
@@ -1031,7 +1024,7 @@ public final class MutexConnectionEngine implements ConnectionEngine {
 
     /** Runs {@code body}; the caller has just acquired the lock, this method releases it. */
     private void runLocked(Command body) {
-        List<Event> out = new ArrayList<>(2);
+        List<EngineEvent> out = new ArrayList<>(2);
         Runnable after;
         try {
             after = body.apply(out);
@@ -1042,7 +1035,7 @@ public final class MutexConnectionEngine implements ConnectionEngine {
             lock.unlock();
         }
         if (!out.isEmpty()) {
-            for (Event e : out) {
+            for (EngineEvent e : out) {
                 if (e instanceof ErrorEvent) {
                     errors.increment();
                 }
@@ -1112,7 +1105,7 @@ public final class MutexConnectionEngine implements ConnectionEngine {
 
     private void drain() {
         do {
-            Event e;
+            EngineEvent e;
             while ((e = events.poll()) != null) {
                 dispatch(e);
             }
@@ -1120,15 +1113,9 @@ public final class MutexConnectionEngine implements ConnectionEngine {
         } while (!events.isEmpty() && drainScheduled.compareAndSet(false, true));
     }
 
-    private void dispatch(Event event) {
+    private void dispatch(EngineEvent event) {
         try {
-            if (event instanceof StateEvent s) {
-                sink.stateChanged(s.from(), s.to());
-            } else if (event instanceof ErrorEvent er) {
-                sink.error(er.message());
-            } else if (event instanceof DevicesEvent d) {
-                sink.devicesChanged(d.devices());
-            }
+            event.deliverTo(sink);
         } catch (Throwable t) {
             listenerErrors.increment();
             LOG.error("{}: the events sink failed on {}", this, event, t);

@@ -38,6 +38,10 @@ import org.midimesh.api.strategy.spi.ConnectionEngine;
 import org.midimesh.api.strategy.spi.EngineEvents;
 import org.midimesh.api.strategy.spi.Handover;
 import org.midimesh.api.transport.DataFrame;
+import org.midimesh.common.EngineEvent;
+import org.midimesh.common.EngineEvent.DevicesEvent;
+import org.midimesh.common.EngineEvent.ErrorEvent;
+import org.midimesh.common.EngineEvent.StateEvent;
 import org.midimesh.common.metrics.QueryMeter;
 import org.midimesh.connection.seda.internal.Command.Adopted;
 import org.midimesh.connection.seda.internal.Command.Barrier;
@@ -127,17 +131,6 @@ public final class SedaConnectionEngine implements ConnectionEngine {
         }
     }
 
-    private sealed interface Event permits StateEvent, ErrorEvent, DevicesEvent {
-    }
-
-    private record StateEvent(ConnectionState from, ConnectionState to) implements Event {
-    }
-
-    private record ErrorEvent(String message) implements Event {
-    }
-
-    private record DevicesEvent(List<DeviceInfo> devices) implements Event {
-    }
 
     private final ConnectionContext context;
     private final EngineEvents listener;
@@ -159,7 +152,7 @@ public final class SedaConnectionEngine implements ConnectionEngine {
     // Frames collected while a handover barrier is pending (they become Handover.queuedFrames); flushed before any
     // other command runs.
     private final ArrayList<DataFrame> heldFrames = new ArrayList<>();
-    private List<Event> events = new ArrayList<>(2);
+    private List<EngineEvent> events = new ArrayList<>(2);
 
     // ---- published by the worker for lock-free readers. Each is written only by the mailbox owner, after the
     // ---- worker-owned field it mirrors; a volatile read by any thread sees a complete, immutable value.
@@ -212,7 +205,7 @@ public final class SedaConnectionEngine implements ConnectionEngine {
     private final AtomicLong processed = new AtomicLong();
     // Counters only: written from any thread, each read on its own; they order nothing else.
     private final LongAdder callbacks = new LongAdder();
-    // Event batches handed to the notification stage and not yet delivered: incremented by the poster before it
+    // EngineEvent batches handed to the notification stage and not yet delivered: incremented by the poster before it
     // queues one, decremented after delivering it. beginHandover reads 0 as "nothing of ours is queued there" (the
     // increment comes before the queueing, so a batch on its way is never missed), which spares the fence.
     private final AtomicInteger undelivered = new AtomicInteger();
@@ -1020,7 +1013,7 @@ public final class SedaConnectionEngine implements ConnectionEngine {
     // ==== the notification stage ====================================================================================
 
     /** Hands events to the notification thread. Mailbox owner (the order of posts is the order of events). */
-    private void post(List<Event> raised) {
+    private void post(List<EngineEvent> raised) {
         undelivered.incrementAndGet();
         try {
             stages.notifier().execute(() -> {
@@ -1037,16 +1030,10 @@ public final class SedaConnectionEngine implements ConnectionEngine {
     }
 
     /** On the notification thread: one call per event; a receiver that throws is counted and logged, and we go on. */
-    private void deliver(List<Event> raised) {
-        for (Event event : raised) {
+    private void deliver(List<EngineEvent> raised) {
+        for (EngineEvent event : raised) {
             try {
-                if (event instanceof StateEvent s) {
-                    listener.stateChanged(s.from(), s.to());
-                } else if (event instanceof ErrorEvent e) {
-                    listener.error(e.message());
-                } else if (event instanceof DevicesEvent d) {
-                    listener.devicesChanged(d.devices());
-                }
+                event.deliverTo(listener);
             } catch (Throwable t) {
                 listenerErrors.increment();
                 LOG.error("{}: the event receiver failed on {}", this, event, t);
