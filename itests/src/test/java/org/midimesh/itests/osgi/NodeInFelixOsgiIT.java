@@ -29,7 +29,7 @@ import org.midimesh.api.strategy.spi.ConnectionStrategy;
 import org.midimesh.api.connection.PeerLink;
 import org.midimesh.api.devices.DeviceRegistry;
 import org.midimesh.api.driver.MidiDriver;
-import org.midimesh.api.driver.VirtualPorts;
+import org.midimesh.api.virtual.VirtualPorts;
 import org.midimesh.api.mesh.Mesh;
 import org.midimesh.api.routing.RoutingService;
 import org.midimesh.api.transport.TransportStats;

@@ -16,6 +16,15 @@ public interface DeviceListener {
     default void inputProduced(LocalDevice input, List<MidiMessage> messages) {
     }
 
+    /**
+     * A local input produced messages (in order) at a time its driver knows. By default the time is ignored.
+     *
+     * @param timestampMicros microseconds since the epoch, when the device produced them
+     */
+    default void inputProduced(LocalDevice input, List<MidiMessage> messages, long timestampMicros) {
+        inputProduced(input, messages);
+    }
+
     /** The set of local devices changed; {@code devices} is the new snapshot. */
     default void devicesChanged(List<LocalDevice> devices) {
     }

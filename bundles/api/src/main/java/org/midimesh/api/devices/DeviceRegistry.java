@@ -23,16 +23,20 @@ public interface DeviceRegistry {
 
     Optional<MidiPort> port(int id);
 
+    /** How the device is doing now; empty when there is no device with that id. Never blocks. */
+    Optional<DeviceStatus> status(int id);
+
     /**
-     * On an input, the messages enter the mesh as if the device had produced them; on an output they are played on
-     * it (with this node as the source).
+     * On an input, the messages enter the mesh as if the device had produced them; on an output they are queued to be
+     * played on it (with this node as the source), as by {@link #play}.
      *
      * @throws NoSuchElementException when there is no device with that id
      */
     void send(int id, List<MidiMessage> messages);
 
     /**
-     * Plays messages on a local output.
+     * Queues messages for a local output, to be played on its delivery thread; returns at once. Messages that do not
+     * fit in the output's queue, or come while it is unavailable, are dropped and counted in its {@link DeviceStatus}.
      *
      * @throws NoSuchElementException   when there is no device with that id
      * @throws IllegalArgumentException when the device is an input

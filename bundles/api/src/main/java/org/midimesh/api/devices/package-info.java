@@ -2,7 +2,7 @@
  * This node's local MIDI devices: every port of every driver, each under a small stable device id.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.midimesh.api.devices;
 
 import org.osgi.annotation.bundle.Export;

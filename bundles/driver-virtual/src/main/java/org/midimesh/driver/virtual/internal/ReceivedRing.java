@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import org.midimesh.api.NodeId;
-import org.midimesh.api.driver.ReceivedLog.Page;
-import org.midimesh.api.driver.ReceivedLog.Received;
+import org.midimesh.api.virtual.ReceivedLog.Page;
+import org.midimesh.api.virtual.ReceivedLog.Received;
 import org.midimesh.api.midi.MidiMessage;
 
 /**

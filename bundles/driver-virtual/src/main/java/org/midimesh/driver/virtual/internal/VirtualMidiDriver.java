@@ -13,8 +13,8 @@ import org.midimesh.api.LocalNode;
 import org.midimesh.api.driver.MidiDriver;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.driver.PortListener;
-import org.midimesh.api.driver.ReceivedLog;
-import org.midimesh.api.driver.VirtualPorts;
+import org.midimesh.api.virtual.ReceivedLog;
+import org.midimesh.api.virtual.VirtualPorts;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -191,6 +191,17 @@ public final class VirtualMidiDriver implements MidiDriver, VirtualPorts {
     @Override
     public Optional<MidiPort> find(String name, DeviceType type) {
         return Optional.ofNullable(find(ports, name, type));
+    }
+
+    /** Never blocks. */
+    @Override
+    public boolean owns(MidiPort port) {
+        return port instanceof VirtualPort && ports.contains(port);
+    }
+
+    @Override
+    public boolean isDefault(MidiPort port) {
+        return port instanceof VirtualPort v && v.builtIn() && ports.contains(v);
     }
 
     /** Why a port name is not acceptable, naming the field, or null when it is fine. */

@@ -7,7 +7,7 @@ import java.util.List;
 import org.midimesh.api.DeviceType;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.driver.InputSink;
-import org.midimesh.api.driver.ReceivedLog;
+import org.midimesh.api.virtual.ReceivedLog;
 import org.midimesh.api.midi.MidiMessage;
 
 /**

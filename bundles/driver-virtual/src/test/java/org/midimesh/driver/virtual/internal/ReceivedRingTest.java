@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.midimesh.api.NodeId;
-import org.midimesh.api.driver.ReceivedLog;
-import org.midimesh.api.driver.ReceivedLog.Page;
-import org.midimesh.api.driver.ReceivedLog.Received;
+import org.midimesh.api.virtual.ReceivedLog;
+import org.midimesh.api.virtual.ReceivedLog.Page;
+import org.midimesh.api.virtual.ReceivedLog.Received;
 import org.midimesh.api.midi.MidiMessage;
 import org.midimesh.api.test.DeadlockWatchdog;
 

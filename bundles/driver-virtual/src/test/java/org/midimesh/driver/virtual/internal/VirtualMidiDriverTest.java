@@ -33,7 +33,7 @@ import org.midimesh.api.NodeId;
 import org.midimesh.api.driver.MidiDriver;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.driver.PortListener;
-import org.midimesh.api.driver.ReceivedLog;
+import org.midimesh.api.virtual.ReceivedLog;
 import org.midimesh.api.midi.MidiMessage;
 import org.midimesh.api.test.DeadlockWatchdog;
 

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Timeout;
 import org.midimesh.api.DeviceType;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.driver.InputSink;
-import org.midimesh.api.driver.ReceivedLog.Page;
+import org.midimesh.api.driver.MidiPort;
+import org.midimesh.api.virtual.ReceivedLog.Page;
 import org.midimesh.api.midi.MidiMessage;
 
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
@@ -68,9 +69,7 @@ class VirtualOutputPortTest {
     @Test
     void shouldIgnoreASinkOnAnOutput() {
         VirtualOutputPort out = new VirtualOutputPort("Out", false, 16, Clock.systemUTC());
-        out.setInputSink((port, messages) -> {
-            throw new AssertionError("an output never produces");
-        });
+        out.setInputSink(new FailingSink());
         assertEquals(DeviceType.OUTPUT, out.type());
     }
 
@@ -79,11 +78,24 @@ class VirtualOutputPortTest {
         VirtualInputPort in = new VirtualInputPort("In", false);
         assertThrows(UnsupportedOperationException.class, () -> in.play(List.of(NOTE_ON), NodeId.random()));
         assertNull(in.inputSink());
-        InputSink sink = (port, messages) -> { };
+        InputSink sink = new FailingSink();
         in.setInputSink(sink);
         assertSame(sink, in.inputSink());
         in.setInputSink(null);
         assertNull(in.inputSink());
         assertEquals(DeviceType.INPUT, in.type());
+    }
+
+    /** A sink that no test here may call. */
+    private static final class FailingSink implements InputSink {
+        @Override
+        public void produced(MidiPort port, List<MidiMessage> messages) {
+            throw new AssertionError("nothing here produces");
+        }
+
+        @Override
+        public void produced(MidiPort port, List<MidiMessage> messages, long timestampMicros) {
+            throw new AssertionError("nothing here produces");
+        }
     }
 }

@@ -1,8 +1,9 @@
-package org.midimesh.api.driver;
+package org.midimesh.api.virtual;
 
 import java.util.Optional;
 
 import org.midimesh.api.DeviceType;
+import org.midimesh.api.driver.MidiPort;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -23,4 +24,10 @@ public interface VirtualPorts {
     boolean delete(String name, DeviceType type);
 
     Optional<MidiPort> find(String name, DeviceType type);
+
+    /** True when the port is one of the virtual driver's current ports (so it can be deleted through here). */
+    boolean owns(MidiPort port);
+
+    /** True for the node's default ports ({@code <name> In}, {@code <name> Out}), which cannot be deleted. */
+    boolean isDefault(MidiPort port);
 }

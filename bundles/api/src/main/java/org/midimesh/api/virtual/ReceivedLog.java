@@ -1,4 +1,4 @@
-package org.midimesh.api.driver;
+package org.midimesh.api.virtual;
 
 import java.util.List;
 
