@@ -1,6 +1,7 @@
 package org.midimesh.devices.internal;
 
 import java.io.UncheckedIOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collections;
@@ -13,7 +14,14 @@ import java.util.NavigableMap;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -24,12 +32,17 @@ import org.midimesh.api.LocalNode;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.devices.DeviceListener;
 import org.midimesh.api.devices.DeviceRegistry;
+import org.midimesh.api.devices.DeviceStatus;
 import org.midimesh.api.devices.LocalDevice;
+import org.midimesh.api.driver.Availability;
 import org.midimesh.api.driver.InputSink;
 import org.midimesh.api.driver.MidiDriver;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.driver.PortListener;
 import org.midimesh.api.midi.MidiMessage;
+import org.midimesh.common.NamedThreadFactory;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -44,20 +57,31 @@ import org.slf4j.LoggerFactory;
  * across restarts for the same driver, direction and port name ({@code <dataDir>/devices.json}). An id, once given
  * to a key, is never given to another, so routes to a deleted port stay orphaned instead of silently pointing at a
  * newer one.
- * <p>Thread-safe. One lock guards the id table and the driver bindings; it is never held while calling a driver, a
+ * <p>
+ * Thread-safe. One lock guards the id table and the driver bindings; it is never held while calling a driver, a
  * port or a listener. Readers ({@link #devices()}, {@link #send}, {@link #play}) use an immutable snapshot and never
  * block. Whenever a driver reports a change, the registry re-reads that driver's whole port list and makes its devices
  * match it, so events that arrive late or out of order from several threads cannot leave a stale device behind.
- * Owns no thread.
+ * <p>Outputs are played through their own {@link OutputLane}: {@link #play} queues and returns, and a thread of the
+ * delivery pool ({@code midimesh-output-N}, at most one per output at a time) calls the port. The watchdog thread
+ * ({@code midimesh-output-watchdog}) marks an output whose {@code play} has not returned within the hang limit as
+ * unavailable. Both are owned here and stopped on deactivation. The driver SPI's threading contract
+ * ({@code org.midimesh.api.driver} package doc) is kept here.
+ * <p>The ports called {@code "<node> In"} and {@code "<node> Out"} (the virtual driver's defaults) get ids 1 and 2 on a
+ * fresh data dir whatever driver binds first (interface.md section 1); the registry knows no driver by name.
  */
 @Component(service = DeviceRegistry.class)
 public final class LocalDeviceRegistry implements DeviceRegistry {
 
-    /**
-     * The virtual driver's default ports, {@code "<node> In"} and {@code "<node> Out"}, get ids 1 and 2 on a fresh
-     * data dir whatever driver binds first (docs: interface.md section 1).
-     */
-    static final String VIRTUAL_DRIVER = "virtual";
+    /** Driver names: a lower-case letter or digit, then letters, digits, {@code - . _}; at most 32 characters. */
+    private static final Pattern DRIVER_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,31}");
+    /** Port names longer than this are skipped (interface: at most 128 characters). */
+    static final int MAX_PORT_NAME = 128;
+
+    /** Limits of output delivery; {@link #DEFAULT} in production, smaller in tests. */
+    record Settings(int queueCapacity, long hangLimitMillis, long watchdogPeriodMillis) {
+        static final Settings DEFAULT = new Settings(4096, 1000, 100);
+    }
 
     /** A driver whose port list changes during every re-read is left for its next event to settle. */
     private static final int MAX_RECONCILE_ROUNDS = 16;
@@ -66,12 +90,18 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
 
     private final LocalNode node;
     private final DeviceIdStore idStore;
+    private final Settings settings;
+    /** Plays outputs: a thread per output that has something to play; idle threads end after 30 s. */
+    private final ExecutorService deliveryPool;
+    private final ScheduledExecutorService watchdog;
 
     /** Guards the fields below it and every write of {@link #snapshot}. Never held while calling out. */
     private final ReentrantLock lock = new ReentrantLock();
     /** Every key ever given an id, key {@code driver/type/name}. */
     private final Map<String, Integer> ids;
     private final BitSet usedIds = new BitSet();
+    /** Ids 1 and 2 while no key has them yet: for the first port named {@code "<node> In"} and {@code "<node> Out"}. */
+    private final Map<DeviceType, Integer> reservedIds = new HashMap<>();
     /** True while {@link #ids} has entries the file lacks (reserved ones, or a write that failed). */
     private boolean idsUnsaved;
     /** The driver that owns each driver name. */
@@ -105,12 +135,23 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
 
     @Activate
     public LocalDeviceRegistry(@Reference(name = "node") LocalNode node) {
+        this(node, Settings.DEFAULT);
+    }
+
+    LocalDeviceRegistry(LocalNode node, Settings settings) {
         this.node = node;
+        this.settings = settings;
         this.idStore = new DeviceIdStore(node.dataDir());
         this.ids = idStore.load();
         ids.values().forEach(usedIds::set);
-        reserve(key(VIRTUAL_DRIVER, DeviceType.INPUT, node.name() + " In"), 1);
-        reserve(key(VIRTUAL_DRIVER, DeviceType.OUTPUT, node.name() + " Out"), 2);
+        reserve(DeviceType.INPUT, 1);
+        reserve(DeviceType.OUTPUT, 2);
+        this.deliveryPool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), new NamedThreadFactory("midimesh-output", true));
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(
+                new NamedThreadFactory("midimesh-output-watchdog", false));
+        watchdog.scheduleWithFixedDelay(this::checkOutputs, settings.watchdogPeriodMillis(),
+                settings.watchdogPeriodMillis(), TimeUnit.MILLISECONDS);
         LOG.info("device registry activated, {} device ids known, data in {}", ids.size(), idStore.file());
     }
 
@@ -132,6 +173,8 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
             stopListening(b);
         }
         applySinks(new Delta(new ArrayList<>(last.byId().values()), List.of()));
+        watchdog.shutdownNow();
+        deliveryPool.shutdown(); // a play running now finishes; its lane was closed, so nothing follows it
         LOG.info("device registry deactivated");
     }
 
@@ -139,12 +182,23 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
 
     @Reference(name = "driver", service = MidiDriver.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, unbind = "unbindDriver")
-    void bindDriver(MidiDriver driver) {
-        String name = driverName(driver);
+    void bindDriver(MidiDriver driver, ServiceReference<MidiDriver> ref) {
+        Bundle bundle = ref.getBundle();
+        addDriver(driver, bundle == null ? "a bundle that is gone"
+                : "bundle " + bundle.getSymbolicName() + " " + bundle.getVersion());
+    }
+
+    void unbindDriver(MidiDriver driver, ServiceReference<MidiDriver> ref) {
+        removeDriver(driver);
+    }
+
+    /** Binds a driver; {@code origin} names where it comes from, for the log (its bundle). */
+    void addDriver(MidiDriver driver, String origin) {
+        String name = driverName(driver, origin);
         if (name == null) {
             return;
         }
-        Binding b = new Binding(driver, name);
+        Binding b = new Binding(driver, name, origin);
         boolean start;
         lock.lock();
         try {
@@ -161,14 +215,15 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
             lock.unlock();
         }
         if (start) {
-            LOG.info("driver {} bound", name);
+            LOG.info("driver {} bound ({})", name, origin);
             startListening(b);
         } else {
-            LOG.error("a second driver named {} is bound; its ports stay hidden until the first one goes", name);
+            LOG.error("a second driver named {} is bound ({}); its ports stay hidden until the first one goes", name,
+                    origin);
         }
     }
 
-    void unbindDriver(MidiDriver driver) {
+    void removeDriver(MidiDriver driver) {
         Binding gone = null;
         Binding promoted = null;
         Delta delta = Delta.NONE;
@@ -203,7 +258,7 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
         if (delta.changed()) {
             fireDevicesChanged();
         }
-        LOG.info("driver {} unbound, {} devices gone", gone.name, delta.removed().size());
+        LOG.info("driver {} unbound ({}), {} devices gone", gone.name, gone.origin, delta.removed().size());
         if (promoted != null) {
             LOG.info("driver {}: the waiting driver of that name takes over", promoted.name);
             startListening(promoted);
@@ -214,7 +269,8 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
         try {
             b.driver.addPortListener(driverEvents);
         } catch (Throwable t) {
-            LOG.error("driver {} refused the port listener; its port changes will not be seen", b.name, t);
+            LOG.error("driver {} ({}) refused the port listener; its port changes will not be seen", b.name, b.origin,
+                    t);
         }
         reconcile(b.driver);
     }
@@ -223,20 +279,21 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
         try {
             b.driver.removePortListener(driverEvents);
         } catch (Throwable t) {
-            LOG.warn("driver {} failed to remove the port listener", b.name, t);
+            LOG.warn("driver {} ({}) failed to remove the port listener", b.name, b.origin, t);
         }
     }
 
-    private static String driverName(MidiDriver driver) {
+    private static String driverName(MidiDriver driver, String origin) {
         String name;
         try {
             name = driver.name();
         } catch (Throwable t) {
-            LOG.error("ignoring a driver that cannot tell its name: {}", driver, t);
+            LOG.error("ignoring a driver of {} that cannot tell its name: {}", origin, driver, t);
             return null;
         }
-        if (name == null || name.isBlank() || name.indexOf('/') >= 0) {
-            LOG.error("ignoring driver {}: its name \"{}\" is blank or has a '/'", driver, name);
+        if (name == null || !DRIVER_NAME.matcher(name).matches() || name.equals("remote")) {
+            LOG.error("ignoring driver {} of {}: its name \"{}\" is not 1..32 lower-case letters, digits, '-', '.' or"
+                    + " '_' (or is the reserved \"remote\")", driver, origin, name);
             return null;
         }
         return name;
@@ -280,6 +337,17 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
         LOG.debug("driver {} kept changing its ports while they were read; its next event settles them", driver);
     }
 
+    /** Marks outputs whose play hangs. On the watchdog thread. */
+    private void checkOutputs() {
+        long now = System.nanoTime();
+        long limit = TimeUnit.MILLISECONDS.toNanos(settings.hangLimitMillis());
+        for (Entry e : snapshot.get().byId().values()) {
+            if (e.lane() != null) {
+                e.lane().checkHung(now, limit);
+            }
+        }
+    }
+
     private Binding activeBinding(MidiDriver driver) {
         lock.lock();
         try {
@@ -298,11 +366,11 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
         try {
             List<MidiPort> ports = b.driver.ports();
             if (ports == null) {
-                LOG.error("driver {} listed no port list (null)", b.name);
+                LOG.error("driver {} ({}) listed no port list (null)", b.name, b.origin);
             }
             return ports;
         } catch (Throwable t) {
-            LOG.error("driver {} failed to list its ports", b.name, t);
+            LOG.error("driver {} ({}) failed to list its ports", b.name, b.origin, t);
             return null;
         }
     }
@@ -320,16 +388,21 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
                 name = p.name();
                 type = p.type();
             } catch (Throwable t) {
-                LOG.warn("driver {}: skipping port {} that cannot tell its name or type", b.name, p, t);
+                LOG.warn("driver {} ({}): skipping port {} that cannot tell its name or type", b.name, b.origin, p, t);
                 continue;
             }
             if (name == null || name.isBlank() || type == null) {
-                LOG.warn("driver {}: skipping a port without a name or type: {}", b.name, p);
+                LOG.warn("driver {} ({}): skipping a port without a name or type: {}", b.name, b.origin, p);
+                continue;
+            }
+            if (name.length() > MAX_PORT_NAME || name.chars().anyMatch(Character::isISOControl)) {
+                LOG.warn("driver {} ({}): skipping a port whose name is over {} characters or has control characters",
+                        b.name, b.origin, MAX_PORT_NAME);
                 continue;
             }
             String key = key(b.name, type, name);
             if (out.putIfAbsent(key, new PortView(p, name, type, key)) != null) {
-                LOG.warn("driver {}: skipping a second {} named \"{}\"", b.name, type.wireName(), name);
+                LOG.warn("driver {} ({}): skipping a second {} named \"{}\"", b.name, b.origin, type.wireName(), name);
             }
         }
         return out;
@@ -374,7 +447,10 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
                     continue;
                 }
             } else {
-                int free = usedIds.nextClearBit(1);
+                int free = reservedFor(v);
+                if (free == 0) {
+                    free = usedIds.nextClearBit(1);
+                }
                 if (free > DeviceInfo.MAX_ID) {
                     LOG.error("no device id left for {} (all 1..{} were given)", v.key(), DeviceInfo.MAX_ID);
                     continue;
@@ -384,7 +460,12 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
                 usedIds.set(id);
                 idsUnsaved = true;
             }
-            Entry e = new Entry(new LocalDevice(id, v.name(), v.type(), b.name), v.port(), b, v.key());
+            LocalDevice device = new LocalDevice(id, v.name(), v.type(), b.name);
+            OutputLane lane = v.type() == DeviceType.OUTPUT
+                    ? new OutputLane(device, v.port(), "driver " + b.name + " of " + b.origin, deliveryPool,
+                            settings.queueCapacity())
+                    : null;
+            Entry e = new Entry(device, v.port(), b, v.key(), lane);
             byId.put(id, e);
             added.add(e);
         }
@@ -407,10 +488,16 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
         return delta;
     }
 
-    /** Unhooks removed inputs first, then hooks added ones, so a port moved to another key keeps a sink. */
+    /**
+     * Unhooks removed inputs first, then hooks added ones, so a port moved to another key keeps a sink. Closes the
+     * lanes of removed outputs.
+     */
     private void applySinks(Delta delta) {
         assert !lock.isHeldByCurrentThread() : "ports must be called without the registry lock";
         for (Entry e : delta.removed()) {
+            if (e.lane() != null) {
+                e.lane().close();
+            }
             setSink(e, null);
         }
         for (Entry e : delta.added()) {
@@ -425,16 +512,27 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
         try {
             e.port().setInputSink(sink);
         } catch (Throwable t) {
-            LOG.error("port {} of driver {} failed to take its input sink", e.device().name(), e.binding().name, t);
+            LOG.error("port {} of driver {} ({}) failed to take its input sink", e.device().name(), e.binding().name,
+                    e.binding().origin, t);
         }
     }
 
-    private void reserve(String key, int id) {
-        if (!ids.containsKey(key) && !usedIds.get(id)) {
-            ids.put(key, id);
+    /** Keeps {@code id} for the first port of that direction named like the node's default port, if still free. */
+    private void reserve(DeviceType type, int id) {
+        if (!usedIds.get(id)) {
+            reservedIds.put(type, id);
             usedIds.set(id);
-            idsUnsaved = true;
         }
+    }
+
+    /** The reserved id for this port, taken from the reservations; 0 when none applies. Under the lock. */
+    private int reservedFor(PortView v) {
+        String defaultName = node.name() + (v.type() == DeviceType.INPUT ? " In" : " Out");
+        if (!v.name().equals(defaultName)) {
+            return 0;
+        }
+        Integer id = reservedIds.remove(v.type());
+        return id == null ? 0 : id;
     }
 
     static String key(String driver, DeviceType type, String name) {
@@ -466,11 +564,11 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
         }
     }
 
-    private void fireInputProduced(LocalDevice input, List<MidiMessage> messages) {
+    private void fireInputProduced(LocalDevice input, List<MidiMessage> messages, long timestampMicros) {
         assert !lock.isHeldByCurrentThread() : "device listeners must be called without the registry lock";
         for (ListenerSlot s : listeners) {
             try {
-                s.listener.inputProduced(input, messages);
+                s.listener.inputProduced(input, messages, timestampMicros);
             } catch (Throwable t) {
                 s.failed("inputProduced", t);
             }
@@ -497,6 +595,31 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
         return e == null ? Optional.empty() : Optional.of(e.port());
     }
 
+    /** Never blocks; calls the port's {@code availability()}, which the SPI says returns at once. */
+    @Override
+    public Optional<DeviceStatus> status(int id) {
+        Entry e = snapshot.get().byId().get(id);
+        if (e == null) {
+            return Optional.empty();
+        }
+        Availability own = portAvailability(e);
+        if (e.lane() == null) {
+            return Optional.of(new DeviceStatus(own.available(), own.reason(), 0, 0, 0, 0));
+        }
+        return Optional.of(e.lane().status(own));
+    }
+
+    private static Availability portAvailability(Entry e) {
+        try {
+            Availability a = e.port().availability();
+            return a == null ? Availability.unavailable("the driver tells nothing about the port") : a;
+        } catch (Throwable t) {
+            LOG.debug("port {} of driver {} ({}) failed to tell its availability", e.device().name(),
+                    e.binding().name, e.binding().origin, t);
+            return Availability.unavailable("the driver failed to tell: " + t);
+        }
+    }
+
     /**
      * On an input: every {@link DeviceListener} gets the messages on this thread, as if the device had produced them.
      * On an output: played with this node as the source.
@@ -512,9 +635,9 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
             return;
         }
         if (e.device().type() == DeviceType.INPUT) {
-            fireInputProduced(e.device(), batch);
+            fireInputProduced(e.device(), batch, nowMicros());
         } else {
-            e.port().play(batch, node.id());
+            e.lane().offer(batch, node.id());
         }
     }
 
@@ -533,8 +656,13 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
             throw new IllegalArgumentException("device " + outputId + " is an input; only outputs play");
         }
         if (!batch.isEmpty()) {
-            e.port().play(batch, source);
+            e.lane().offer(batch, source);
         }
+    }
+
+    private static long nowMicros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
     }
 
     private Entry entry(int id) {
@@ -559,14 +687,16 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
 
     // ---- types -------------------------------------------------------------------------------------------------
 
-    /** A bound driver under the name it had when bound. Compared by identity. */
+    /** A bound driver under the name it had when bound, and where it came from. Compared by identity. */
     private static final class Binding {
         final MidiDriver driver;
         final String name;
+        final String origin;
 
-        Binding(MidiDriver driver, String name) {
+        Binding(MidiDriver driver, String name, String origin) {
             this.driver = driver;
             this.name = name;
+            this.origin = origin;
         }
     }
 
@@ -574,8 +704,11 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
     private record PortView(MidiPort port, String name, DeviceType type, String key) {
     }
 
-    /** A registered device. Compared by identity where it matters (a new entry replaces a port). */
-    private record Entry(LocalDevice device, MidiPort port, Binding binding, String key) {
+    /**
+     * A registered device; {@code lane} delivers to an output (null for an input). Compared by identity where it
+     * matters (a new entry replaces a port).
+     */
+    private record Entry(LocalDevice device, MidiPort port, Binding binding, String key, OutputLane lane) {
     }
 
     /** Immutable: the devices by id. */
@@ -611,13 +744,18 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
 
         @Override
         public void produced(MidiPort port, List<MidiMessage> messages) {
+            produced(port, messages, nowMicros());
+        }
+
+        @Override
+        public void produced(MidiPort port, List<MidiMessage> messages, long timestampMicros) {
             if (snapshot.get().byId().get(entry.device().id()) != entry) {
                 LOG.trace("dropping messages from {}: no longer registered", entry.device());
                 return;
             }
             List<MidiMessage> batch = checked(messages);
             if (!batch.isEmpty()) {
-                fireInputProduced(entry.device(), batch);
+                fireInputProduced(entry.device(), batch, timestampMicros);
             }
         }
 

@@ -6,6 +6,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.midimesh.api.DeviceType;
 import org.midimesh.api.NodeId;
+import org.midimesh.api.driver.Availability;
 import org.midimesh.api.driver.InputSink;
 import org.midimesh.api.driver.MidiDriver;
 import org.midimesh.api.driver.MidiPort;
@@ -26,6 +27,10 @@ final class FakeDriver implements MidiDriver {
         final List<Played> played = new CopyOnWriteArrayList<>();
         // Set by the registry, read by the test thread that produces.
         volatile InputSink sink;
+        // Set by the test, run by play before it records (to throw, block or be slow); the volatile publishes it.
+        volatile Runnable beforePlay = () -> { };
+        // Set by the test, read by the registry.
+        volatile Availability availability = Availability.AVAILABLE;
 
         FakePort(String name, DeviceType type) {
             this.name = name;
@@ -47,7 +52,13 @@ final class FakeDriver implements MidiDriver {
             if (type == DeviceType.INPUT) {
                 throw new UnsupportedOperationException("input");
             }
+            beforePlay.run();
             played.add(new Played(messages, source));
+        }
+
+        @Override
+        public Availability availability() {
+            return availability;
         }
 
         @Override

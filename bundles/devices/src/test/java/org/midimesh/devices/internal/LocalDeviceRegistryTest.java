@@ -98,7 +98,7 @@ class LocalDeviceRegistryTest {
     @Test
     void shouldGiveTheDefaultPortsIds1And2OnAFreshDataDir() {
         LocalDeviceRegistry r = registry();
-        r.bindDriver(FakeDriver.virtual("studio"));
+        r.addDriver(FakeDriver.virtual("studio"), "test");
         assertEquals(List.of(new LocalDevice(1, "studio In", DeviceType.INPUT, "virtual"),
                 new LocalDevice(2, "studio Out", DeviceType.OUTPUT, "virtual")), r.devices());
         assertTrue(Files.exists(dataDir.resolve(DeviceIdStore.FILE_NAME)));
@@ -110,8 +110,8 @@ class LocalDeviceRegistryTest {
         FakeDriver hw = new FakeDriver("javasound");
         hw.addSilently("USB Keys", DeviceType.INPUT);
         hw.addSilently("USB Synth", DeviceType.OUTPUT);
-        r.bindDriver(hw);
-        r.bindDriver(FakeDriver.virtual("studio"));
+        r.addDriver(hw, "test");
+        r.addDriver(FakeDriver.virtual("studio"), "test");
         assertEquals(Map.of("virtual/input/studio In", 1, "virtual/output/studio Out", 2,
                 "javasound/input/USB Keys", 3, "javasound/output/USB Synth", 4), idsByName(r));
         assertEquals(List.of(1, 2, 3, 4), r.devices().stream().map(LocalDevice::id).toList());
@@ -121,11 +121,11 @@ class LocalDeviceRegistryTest {
     void shouldKeepIdsAcrossARestartEvenWhenPortsComeInAnotherOrder() {
         LocalDeviceRegistry first = registry();
         FakeDriver virtual = FakeDriver.virtual("studio");
-        first.bindDriver(virtual);
+        first.addDriver(virtual, "test");
         virtual.add("Pads", DeviceType.INPUT);
         virtual.add("Synth", DeviceType.OUTPUT);
         FakeDriver hw = new FakeDriver("javasound");
-        first.bindDriver(hw);
+        first.addDriver(hw, "test");
         hw.add("USB Keys", DeviceType.INPUT);
         hw.add("USB Keys", DeviceType.OUTPUT);
         Map<String, Integer> before = idsByName(first);
@@ -136,13 +136,13 @@ class LocalDeviceRegistryTest {
         FakeDriver hw2 = new FakeDriver("javasound");
         hw2.addSilently("USB Keys", DeviceType.OUTPUT);
         hw2.addSilently("USB Keys", DeviceType.INPUT);
-        second.bindDriver(hw2);
+        second.addDriver(hw2, "test");
         FakeDriver virtual2 = new FakeDriver("virtual");
         virtual2.addSilently("Synth", DeviceType.OUTPUT);
         virtual2.addSilently("studio Out", DeviceType.OUTPUT);
         virtual2.addSilently("Pads", DeviceType.INPUT);
         virtual2.addSilently("studio In", DeviceType.INPUT);
-        second.bindDriver(virtual2);
+        second.addDriver(virtual2, "test");
         assertEquals(before, idsByName(second));
     }
 
@@ -150,7 +150,7 @@ class LocalDeviceRegistryTest {
     void shouldGiveARecreatedPortItsOldIdAndNeverReuseAnId() {
         LocalDeviceRegistry r = registry();
         FakeDriver virtual = FakeDriver.virtual("studio");
-        r.bindDriver(virtual);
+        r.addDriver(virtual, "test");
         FakePort synth = virtual.add("Synth", DeviceType.OUTPUT);
         assertEquals(3, idOf(r, "Synth", DeviceType.OUTPUT));
         virtual.remove(synth);
@@ -167,12 +167,12 @@ class LocalDeviceRegistryTest {
     void shouldRememberIdsOfPortsThatAreGoneAtRestart() {
         LocalDeviceRegistry first = registry();
         FakeDriver virtual = FakeDriver.virtual("studio");
-        first.bindDriver(virtual);
+        first.addDriver(virtual, "test");
         virtual.remove(virtual.add("Old", DeviceType.OUTPUT));
 
         LocalDeviceRegistry second = registry();
         FakeDriver virtual2 = FakeDriver.virtual("studio");
-        second.bindDriver(virtual2);
+        second.addDriver(virtual2, "test");
         virtual2.add("New", DeviceType.OUTPUT);
         virtual2.add("Old", DeviceType.OUTPUT);
         assertEquals(4, idOf(second, "New", DeviceType.OUTPUT));
@@ -183,7 +183,7 @@ class LocalDeviceRegistryTest {
     void shouldMoveAnUnreadableIdFileAsideAndStartAfresh() throws IOException {
         Files.writeString(dataDir.resolve(DeviceIdStore.FILE_NAME), "[1,2", StandardCharsets.UTF_8);
         LocalDeviceRegistry r = registry();
-        r.bindDriver(FakeDriver.virtual("studio"));
+        r.addDriver(FakeDriver.virtual("studio"), "test");
         assertEquals(List.of(1, 2), r.devices().stream().map(LocalDevice::id).toList());
         try (Stream<Path> files = Files.list(dataDir)) {
             assertTrue(files.anyMatch(p -> p.getFileName().toString().startsWith("devices.json.corrupt-")));
@@ -198,7 +198,7 @@ class LocalDeviceRegistryTest {
                  "virtual/output/Synth": 7}""", StandardCharsets.UTF_8);
         LocalDeviceRegistry r = registry();
         FakeDriver virtual = FakeDriver.virtual("studio");
-        r.bindDriver(virtual);
+        r.addDriver(virtual, "test");
         virtual.add("Synth", DeviceType.OUTPUT);
         virtual.add("Next", DeviceType.OUTPUT);
         assertEquals(Map.of("virtual/input/studio In", 1, "virtual/output/studio Out", 2,
@@ -212,7 +212,7 @@ class LocalDeviceRegistryTest {
         d.addSilently(" ", DeviceType.INPUT);
         d.addSilently("Twice", DeviceType.INPUT);
         d.addSilently("Twice", DeviceType.INPUT);
-        r.bindDriver(d);
+        r.addDriver(d, "test");
         assertEquals(1, r.devices().size());
         assertSame(d.ports().get(1), r.port(r.devices().get(0).id()).orElseThrow());
     }
@@ -225,20 +225,20 @@ class LocalDeviceRegistryTest {
         RecordingListener l = new RecordingListener();
         r.bindListener(l);
         FakeDriver virtual = FakeDriver.virtual("studio");
-        r.bindDriver(virtual);
+        r.addDriver(virtual, "test");
         FakeDriver hw = new FakeDriver("javasound");
         hw.addSilently("USB Keys", DeviceType.INPUT);
-        r.bindDriver(hw);
+        r.addDriver(hw, "test");
         FakePort keys = hw.port("USB Keys", DeviceType.INPUT);
         assertTrue(keys.sink != null);
 
-        r.unbindDriver(hw);
+        r.removeDriver(hw);
         assertEquals(List.of(1, 2), r.devices().stream().map(LocalDevice::id).toList());
         assertNull(keys.sink, "the sink is taken back");
         assertTrue(hw.listeners.isEmpty(), "the registry stops listening");
         assertEquals(r.devices(), l.changes.get(l.changes.size() - 1));
 
-        r.bindDriver(hw);
+        r.addDriver(hw, "test");
         assertEquals(3, idOf(r, "USB Keys", DeviceType.INPUT));
     }
 
@@ -249,12 +249,12 @@ class LocalDeviceRegistryTest {
         a.addSilently("A", DeviceType.INPUT);
         FakeDriver b = new FakeDriver("javasound");
         b.addSilently("B", DeviceType.INPUT);
-        r.bindDriver(a);
-        r.bindDriver(b);
+        r.addDriver(a, "test");
+        r.addDriver(b, "test");
         assertEquals(List.of("A"), r.devices().stream().map(LocalDevice::name).toList());
         assertTrue(b.listeners.isEmpty());
 
-        r.unbindDriver(a);
+        r.removeDriver(a);
         assertEquals(List.of("B"), r.devices().stream().map(LocalDevice::name).toList());
         assertEquals(1, b.listeners.size());
     }
@@ -263,7 +263,7 @@ class LocalDeviceRegistryTest {
     void shouldEndWithTheDriversStateWhenEventsArriveInReverse() {
         LocalDeviceRegistry r = registry();
         FakeDriver virtual = FakeDriver.virtual("studio");
-        r.bindDriver(virtual);
+        r.addDriver(virtual, "test");
         // Two threads: one created X, the other deleted it; the removal is reported first.
         FakePort x = virtual.addSilently("X", DeviceType.OUTPUT);
         virtual.removeSilently(x);
@@ -277,13 +277,13 @@ class LocalDeviceRegistryTest {
     void shouldStopListeningAndTakeBackSinksWhenDeactivated() {
         LocalDeviceRegistry r = registry();
         FakeDriver virtual = FakeDriver.virtual("studio");
-        r.bindDriver(virtual);
+        r.addDriver(virtual, "test");
         FakePort in = virtual.port("studio In", DeviceType.INPUT);
         r.deactivate();
         assertTrue(virtual.listeners.isEmpty());
         assertNull(in.sink);
         assertTrue(r.devices().isEmpty());
-        r.unbindDriver(virtual); // SCR unbinds after deactivate: a no-op
+        r.removeDriver(virtual); // SCR unbinds after deactivate: a no-op
     }
 
     // ---- send and play -----------------------------------------------------------------------------------------
@@ -291,7 +291,7 @@ class LocalDeviceRegistryTest {
     @Test
     void shouldHandMessagesSentToAnInputToEveryListenerInOrder() {
         LocalDeviceRegistry r = registry();
-        r.bindDriver(FakeDriver.virtual("studio"));
+        r.addDriver(FakeDriver.virtual("studio"), "test");
         List<String> order = new CopyOnWriteArrayList<>();
         RecordingListener first = new RecordingListener() {
             @Override
@@ -331,12 +331,13 @@ class LocalDeviceRegistryTest {
     void shouldPlayMessagesSentToAnOutputWithThisNodeAsSource() {
         LocalDeviceRegistry r = registry();
         FakeDriver virtual = FakeDriver.virtual("studio");
-        r.bindDriver(virtual);
+        r.addDriver(virtual, "test");
         RecordingListener l = new RecordingListener();
         r.bindListener(l);
         r.send(2, List.of(NOTE_ON, NOTE_OFF));
-        assertEquals(List.of(new Played(List.of(NOTE_ON, NOTE_OFF), nodeId)),
-                virtual.port("studio Out", DeviceType.OUTPUT).played);
+        FakePort out = virtual.port("studio Out", DeviceType.OUTPUT);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !out.played.isEmpty());
+        assertEquals(List.of(new Played(List.of(NOTE_ON, NOTE_OFF), nodeId)), List.copyOf(out.played));
         assertTrue(l.produced.isEmpty());
     }
 
@@ -344,17 +345,19 @@ class LocalDeviceRegistryTest {
     void shouldPlayOnAnOutputWithTheGivenSource() {
         LocalDeviceRegistry r = registry();
         FakeDriver virtual = FakeDriver.virtual("studio");
-        r.bindDriver(virtual);
+        r.addDriver(virtual, "test");
         NodeId peer = NodeId.random();
         r.play(2, List.of(SYSEX), peer);
-        assertEquals(List.of(new Played(List.of(SYSEX), peer)), virtual.port("studio Out", DeviceType.OUTPUT).played);
+        FakePort out = virtual.port("studio Out", DeviceType.OUTPUT);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !out.played.isEmpty());
+        assertEquals(List.of(new Played(List.of(SYSEX), peer)), List.copyOf(out.played));
     }
 
     @Test
     void shouldRejectUnknownIdsInputsAndMissingArguments() {
         LocalDeviceRegistry r = registry();
         FakeDriver virtual = FakeDriver.virtual("studio");
-        r.bindDriver(virtual);
+        r.addDriver(virtual, "test");
         NodeId peer = NodeId.random();
         assertThrows(NoSuchElementException.class, () -> r.send(99, List.of(NOTE_ON)));
         assertThrows(NoSuchElementException.class, () -> r.play(99, List.of(NOTE_ON), peer));
@@ -377,8 +380,8 @@ class LocalDeviceRegistryTest {
     void shouldFeedWhatAnInputPortProducesToTheListeners() {
         LocalDeviceRegistry r = registry();
         FakeDriver hw = new FakeDriver("javasound");
-        r.bindDriver(FakeDriver.virtual("studio"));
-        r.bindDriver(hw);
+        r.addDriver(FakeDriver.virtual("studio"), "test");
+        r.addDriver(hw, "test");
         RecordingListener l = new RecordingListener();
         r.bindListener(l);
         FakePort keys = hw.add("USB Keys", DeviceType.INPUT);
@@ -403,7 +406,7 @@ class LocalDeviceRegistryTest {
         RecordingListener l = new RecordingListener();
         r.bindListener(l);
         FakeDriver virtual = FakeDriver.virtual("studio");
-        r.bindDriver(virtual);
+        r.addDriver(virtual, "test");
         assertEquals(List.of(List.of(1, 2)), ids(l.changes));
         FakePort synth = virtual.add("Synth", DeviceType.OUTPUT);
         virtual.remove(synth);
@@ -430,7 +433,7 @@ class LocalDeviceRegistryTest {
         });
         RecordingListener l = new RecordingListener();
         r.bindListener(l);
-        r.bindDriver(FakeDriver.virtual("studio"));
+        r.addDriver(FakeDriver.virtual("studio"), "test");
         r.send(1, List.of(NOTE_ON));
         r.send(1, List.of(NOTE_ON));
         assertEquals(1, l.changes.size());
@@ -442,7 +445,7 @@ class LocalDeviceRegistryTest {
     void shouldCallListenersWithoutHoldingTheLock() {
         LocalDeviceRegistry r = registry();
         FakeDriver virtual = FakeDriver.virtual("studio");
-        r.bindDriver(virtual);
+        r.addDriver(virtual, "test");
         List<Integer> seenFromOtherThread = new CopyOnWriteArrayList<>();
         r.bindListener(new DeviceListener() {
             @Override
@@ -463,7 +466,8 @@ class LocalDeviceRegistryTest {
         virtual.add("First", DeviceType.INPUT);
         assertEquals(List.of(4), seenFromOtherThread);
         r.send(1, List.of(NOTE_ON));
-        assertEquals(1, virtual.port("studio Out", DeviceType.OUTPUT).played.size());
+        FakePort out = virtual.port("studio Out", DeviceType.OUTPUT);
+        await().atMost(Duration.ofSeconds(5)).until(() -> out.played.size() == 1);
     }
 
     @Test
@@ -471,8 +475,8 @@ class LocalDeviceRegistryTest {
         LocalDeviceRegistry r = registry();
         FakeDriver hw = new FakeDriver("javasound");
         hw.addSilently("Z", DeviceType.INPUT);
-        r.bindDriver(hw);
-        r.bindDriver(FakeDriver.virtual("studio"));
+        r.addDriver(hw, "test");
+        r.addDriver(FakeDriver.virtual("studio"), "test");
         List<LocalDevice> snapshot = r.devices();
         assertEquals(List.of(1, 2, 3), snapshot.stream().map(LocalDevice::id).toList());
         assertThrows(UnsupportedOperationException.class, () -> snapshot.remove(0));
@@ -489,7 +493,7 @@ class LocalDeviceRegistryTest {
     void shouldMatchTheDriverAfterConcurrentChangesAndSends() throws Exception {
         LocalDeviceRegistry r = registry();
         FakeDriver virtual = FakeDriver.virtual("studio");
-        r.bindDriver(virtual);
+        r.addDriver(virtual, "test");
         RecordingListener l = new RecordingListener();
         r.bindListener(l);
         int threads = 4;
@@ -527,7 +531,8 @@ class LocalDeviceRegistryTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> r.devices().size() == virtual.ports().size());
         assertEquals(virtual.ports(), r.devices().stream().map(d -> r.port(d.id()).orElseThrow()).toList());
         assertEquals(threads * rounds, l.produced.size());
-        assertEquals(threads * rounds, virtual.port("studio Out", DeviceType.OUTPUT).played.size());
+        FakePort out = virtual.port("studio Out", DeviceType.OUTPUT);
+        await().atMost(Duration.ofSeconds(5)).until(() -> out.played.size() == threads * rounds);
         Set<Integer> all = new HashSet<>();
         for (Set<Integer> s : idsSeen.values()) {
             assertEquals(1, s.size(), "a key keeps its id");
@@ -539,7 +544,7 @@ class LocalDeviceRegistryTest {
     void shouldExposeThePortOfADevice() {
         LocalDeviceRegistry r = registry();
         FakeDriver virtual = FakeDriver.virtual("studio");
-        r.bindDriver(virtual);
+        r.addDriver(virtual, "test");
         MidiPort out = r.port(2).orElseThrow();
         assertSame(virtual.port("studio Out", DeviceType.OUTPUT), out);
     }

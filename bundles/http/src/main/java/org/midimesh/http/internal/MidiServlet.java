@@ -10,6 +10,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.midimesh.api.DeviceType;
 import org.midimesh.api.LocalNode;
 import org.midimesh.api.devices.DeviceRegistry;
+import org.midimesh.api.devices.DeviceStatus;
 import org.midimesh.api.devices.LocalDevice;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.virtual.ReceivedLog;
@@ -28,6 +29,8 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletName;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import jakarta.servlet.Servlet;
 
 /**
@@ -40,9 +43,6 @@ import jakarta.servlet.Servlet;
 public class MidiServlet extends ApiServlet {
 
     private static final long serialVersionUID = 1L;
-
-    /** Driver name of virtual ports. */
-    static final String VIRTUAL_DRIVER = "virtual";
 
     static final int MAX_MESSAGES = 10_000;
     static final int DEFAULT_LIMIT = 1000;
@@ -65,9 +65,13 @@ public class MidiServlet extends ApiServlet {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile RoutingService routing;
 
-    /** A device in {@code /midi/devices}. */
+    /**
+     * A device in {@code /midi/devices}. Local devices also say whether they can be used now (and why not), and
+     * outputs how many messages were dropped and are queued; these are left out for remote devices.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     record DeviceJson(int id, String name, String type, String driver, boolean isLocal, String ownerNode,
-            String ownerName) {
+            String ownerName, Boolean available, String unavailableReason, Long dropped, Integer queued) {
     }
 
     record DeviceList(List<DeviceJson> devices) {
@@ -117,15 +121,20 @@ public class MidiServlet extends ApiServlet {
         if (m != null) {
             for (Mesh.RemoteDevice r : m.remoteDevices()) {
                 out.add(new DeviceJson(r.device().id(), r.device().name(), r.device().type().wireName(), "remote",
-                        false, r.node().toString(), r.nodeName()));
+                        false, r.node().toString(), r.nodeName(), null, null, null, null));
             }
         }
         return out;
     }
 
     private DeviceJson localJson(LocalDevice d) {
+        Optional<DeviceStatus> s = registry.status(d.id());
+        boolean available = s.map(DeviceStatus::available).orElse(false);
+        String reason = available ? null : s.map(DeviceStatus::reason).orElse("the device is gone");
+        boolean output = d.type() == DeviceType.OUTPUT;
         return new DeviceJson(d.id(), d.name(), d.type().wireName(), d.driver(), true, node.id().toString(),
-                node.name());
+                node.name(), available, reason, output ? s.map(DeviceStatus::dropped).orElse(0L) : null,
+                output ? s.map(DeviceStatus::queued).orElse(0) : null);
     }
 
     private LocalDevice localDevice(int id) {
@@ -206,15 +215,16 @@ public class MidiServlet extends ApiServlet {
         if (ports.find(name, type).isPresent()) {
             throw ApiException.conflict("a virtual " + type.wireName() + " named \"" + name + "\" exists");
         }
+        MidiPort port;
         try {
-            ports.create(name, type);
+            port = ports.create(name, type);
         } catch (IllegalArgumentException e) {
             if (ports.find(name, type).isPresent()) {
                 throw ApiException.conflict("a virtual " + type.wireName() + " named \"" + name + "\" exists");
             }
             throw ApiException.badRequest(e.getMessage());
         }
-        LocalDevice created = awaitDevice(name, type);
+        LocalDevice created = awaitDevice(port);
         return new Reply(201, localJson(created));
     }
 
@@ -222,16 +232,16 @@ public class MidiServlet extends ApiServlet {
      * The registry learns of a new port before {@link VirtualPorts#create} returns; this bounded wait only covers a
      * registry that registers it asynchronously.
      */
-    private LocalDevice awaitDevice(String name, DeviceType type) {
+    private LocalDevice awaitDevice(MidiPort port) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         while (true) {
             for (LocalDevice d : registry.devices()) {
-                if (d.driver().equals(VIRTUAL_DRIVER) && d.type() == type && d.name().equals(name)) {
+                if (registry.port(d.id()).orElse(null) == port) {
                     return d;
                 }
             }
             if (System.nanoTime() - deadline > 0 || Thread.currentThread().isInterrupted()) {
-                throw new IllegalStateException("virtual port " + name + " was created but has no device id");
+                throw new IllegalStateException("virtual port " + port.name() + " was created but has no device id");
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         }
@@ -242,10 +252,11 @@ public class MidiServlet extends ApiServlet {
         VirtualPorts ports = require(virtualPorts, "the virtual MIDI driver");
         RoutingService routes = require(routing, "the routing service");
         LocalDevice d = localDevice(id);
-        if (!d.driver().equals(VIRTUAL_DRIVER)) {
+        MidiPort port = registry.port(id).orElseThrow(() -> ApiException.notFound("no local device with id " + id));
+        if (!ports.owns(port)) {
             throw ApiException.notFound("device " + id + " is not a virtual port (driver " + d.driver() + ")");
         }
-        if (isDefaultPort(d)) {
+        if (ports.isDefault(port)) {
             throw ApiException.conflict("device " + id + " (\"" + d.name() + "\") is a default port of this node"
                     + " and cannot be deleted");
         }
@@ -268,9 +279,4 @@ public class MidiServlet extends ApiServlet {
         return Reply.ok(new Deleted(id, orphaned));
     }
 
-    /** The ports every node starts with (interface.md 1): {@code <name> In} and {@code <name> Out}. */
-    private boolean isDefaultPort(LocalDevice d) {
-        String expected = node.name() + (d.type() == DeviceType.INPUT ? " In" : " Out");
-        return d.name().equals(expected);
-    }
 }

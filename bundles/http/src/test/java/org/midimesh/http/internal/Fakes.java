@@ -29,7 +29,9 @@ import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.Handshake;
 import org.midimesh.api.connection.NetworkConnection;
 import org.midimesh.api.devices.DeviceRegistry;
+import org.midimesh.api.devices.DeviceStatus;
 import org.midimesh.api.devices.LocalDevice;
+import org.midimesh.api.driver.Availability;
 import org.midimesh.api.driver.InputSink;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.virtual.ReceivedLog;
@@ -176,7 +178,7 @@ final class Fakes {
     }
 
     /** A port without a received log (an input, or an output of another driver). */
-    static final class PlainPort implements MidiPort {
+    static class PlainPort implements MidiPort {
         final String name;
         final DeviceType type;
 
@@ -255,6 +257,19 @@ final class Fakes {
         public void play(int outputId, List<MidiMessage> messages, NodeId source) {
             send(outputId, messages);
         }
+
+        /** Ports are available unless they say otherwise; outputs report what a test set in {@link #dropped}. */
+        final Map<Integer, Long> dropped = new HashMap<>();
+
+        @Override
+        public Optional<DeviceStatus> status(int id) {
+            MidiPort p = ports.get(id);
+            if (p == null) {
+                return Optional.empty();
+            }
+            Availability a = p.availability();
+            return Optional.of(new DeviceStatus(a.available(), a.reason(), 0, dropped.getOrDefault(id, 0L), 0, 0));
+        }
     }
 
     /** Virtual ports that show up in {@link Registry} under the next free id. */
@@ -295,6 +310,17 @@ final class Fakes {
             return registry.devices.values().stream()
                     .filter(x -> x.driver().equals("virtual") && x.name().equals(name) && x.type() == type)
                     .findFirst().map(x -> registry.ports.get(x.id()));
+        }
+
+        @Override
+        public boolean owns(MidiPort port) {
+            return registry.devices.values().stream()
+                    .anyMatch(x -> x.driver().equals("virtual") && registry.ports.get(x.id()) == port);
+        }
+
+        @Override
+        public boolean isDefault(MidiPort port) {
+            return owns(port) && (port.name().equals("alpha In") || port.name().equals("alpha Out"));
         }
     }
 

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.midimesh.api.DeviceType;
+import org.midimesh.api.driver.Availability;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.devices.LocalDevice;
 import org.midimesh.api.midi.MidiMessage;
@@ -60,14 +61,38 @@ class MidiServletTest {
         assertTrue(first.get("is_local").asBoolean());
         assertEquals(Fakes.LOCAL_ID.toString(), first.get("owner_node").asText());
         assertEquals("alpha", first.get("owner_name").asText());
-        assertEquals(Set.of("id", "name", "type", "driver", "is_local", "owner_node", "owner_name"), fields(first));
+        assertEquals(Set.of("id", "name", "type", "driver", "is_local", "owner_node", "owner_name", "available"),
+                fields(first));
+        assertTrue(first.get("available").asBoolean());
+        JsonNode output = devices.get(1);
+        assertEquals(Set.of("id", "name", "type", "driver", "is_local", "owner_node", "owner_name", "available",
+                "dropped", "queued"), fields(output));
         assertEquals("javasound", devices.get(2).get("driver").asText());
         JsonNode remote = devices.get(3);
+        assertEquals(Set.of("id", "name", "type", "driver", "is_local", "owner_node", "owner_name"), fields(remote));
         assertFalse(remote.get("is_local").asBoolean());
         assertEquals("remote", remote.get("driver").asText());
         assertEquals(Fakes.PEER_ID.toString(), remote.get("owner_node").asText());
         assertEquals("beta", remote.get("owner_name").asText());
         assertEquals("output", devices.get(4).get("type").asText());
+    }
+
+    @Test
+    void shouldShowWhyALocalDeviceCannotBeUsedAndWhatItDropped() throws Exception {
+        registry.add(new LocalDevice(4, "Gervill", DeviceType.OUTPUT, "javasound"),
+                new Fakes.PlainPort("Gervill", DeviceType.OUTPUT) {
+                    @Override
+                    public Availability availability() {
+                        return Availability.unavailable("no audio line");
+                    }
+                });
+        registry.dropped.put(4, 17L);
+        JsonNode d = FakeHttp.get("/midi/devices").call(servlet).json().get("devices").get(3);
+        assertEquals("Gervill", d.get("name").asText());
+        assertFalse(d.get("available").asBoolean());
+        assertEquals("no audio line", d.get("unavailable_reason").asText());
+        assertEquals(17, d.get("dropped").asLong());
+        assertEquals(0, d.get("queued").asInt());
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import org.midimesh.api.DeviceType;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.devices.DeviceRegistry;
+import org.midimesh.api.devices.DeviceStatus;
 import org.midimesh.api.devices.LocalDevice;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.midi.MidiMessage;
@@ -67,6 +68,11 @@ final class FakeDeviceRegistry implements DeviceRegistry {
 
     @Override
     public Optional<MidiPort> port(int id) {
+        return Optional.empty();
+    }
+
+    @Override
+    public Optional<DeviceStatus> status(int id) {
         return Optional.empty();
     }
 
