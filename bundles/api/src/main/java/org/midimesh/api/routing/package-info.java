@@ -2,7 +2,7 @@
  * Routes: which input in the mesh feeds which output in the mesh, with filters and statistics.
  */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package org.midimesh.api.routing;
 
 import org.osgi.annotation.bundle.Export;

@@ -47,10 +47,11 @@ public class RoutingServlet extends ApiServlet {
     record StatisticsJson(long messagesForwarded, long messagesDropped) {
     }
 
-    /** A route; {@code message_types} is left out when every type passes. */
+    /** A route; {@code message_types} is left out when every type passes, {@code orphaned_reason} unless orphaned. */
     record RouteJson(String routeId, boolean enabled, int priority, EndpointJson source, EndpointJson destination,
             int channelFilter, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> messageTypes,
-            boolean orphaned, StatisticsJson statistics) {
+            boolean orphaned, @JsonInclude(JsonInclude.Include.NON_NULL) String orphanedReason,
+            StatisticsJson statistics) {
     }
 
     record RouteList(List<RouteJson> routes, int total, int enabled, int disabled) {
@@ -198,7 +199,7 @@ public class RoutingServlet extends ApiServlet {
         }
         return new RouteJson(r.id(), r.enabled(), r.priority(), endpointJson(r.source()),
                 endpointJson(r.destination()), r.channelFilter(), types, r.orphaned(),
-                new StatisticsJson(r.messagesForwarded(), r.messagesDropped()));
+                r.orphaned() ? r.orphanedReason() : null, new StatisticsJson(r.messagesForwarded(), r.messagesDropped()));
     }
 
     private static EndpointJson endpointJson(RouteEndpoint e) {

@@ -669,7 +669,7 @@ final class Fakes {
             }
             Route r = new Route("r" + next++, request.enabled().orElse(true), request.priority().orElse(100),
                     request.source().orElseThrow(), request.destination().orElseThrow(),
-                    request.channelFilter().orElse(0), request.messageTypes().orElse(Set.of()), 0, 0, false);
+                    request.channelFilter().orElse(0), request.messageTypes().orElse(Set.of()), 0, 0, false, "");
             routes.put(r.id(), r);
             return r;
         }
@@ -687,7 +687,7 @@ final class Fakes {
             Route r = new Route(id, request.enabled().orElse(old.enabled()), request.priority().orElse(old.priority()),
                     old.source(), old.destination(), request.channelFilter().orElse(old.channelFilter()),
                     request.messageTypes().orElse(old.messageTypes()), old.messagesForwarded(),
-                    old.messagesDropped(), old.orphaned());
+                    old.messagesDropped(), old.orphaned(), old.orphanedReason());
             routes.put(id, r);
             return Optional.of(r);
         }

@@ -45,7 +45,7 @@ class MetricsServletTest {
 
     private static Route route(String id, boolean enabled) {
         return new Route(id, enabled, 100, new RouteEndpoint(Fakes.LOCAL_ID, 1), new RouteEndpoint(Fakes.PEER_ID, 2),
-                0, Set.of(), 0, 0, false);
+                0, Set.of(), 0, 0, false, "");
     }
 
     private Map<String, PrometheusFormat.Family> scrape() throws Exception {

@@ -257,9 +257,9 @@ class MidiServletTest {
     void shouldDeleteVirtualPortAndReportOrphanedRoutes() throws Exception {
         virtual.create("Pad", DeviceType.OUTPUT);
         RouteEndpoint in = new RouteEndpoint(Fakes.LOCAL_ID, 1);
-        routing.add(new Route("ra", true, 100, in, new RouteEndpoint(Fakes.LOCAL_ID, 4), 0, Set.of(), 0, 0, false));
-        routing.add(new Route("rb", true, 100, in, new RouteEndpoint(Fakes.LOCAL_ID, 2), 0, Set.of(), 0, 0, false));
-        routing.add(new Route("rc", true, 100, in, new RouteEndpoint(Fakes.PEER_ID, 4), 0, Set.of(), 0, 0, false));
+        routing.add(new Route("ra", true, 100, in, new RouteEndpoint(Fakes.LOCAL_ID, 4), 0, Set.of(), 0, 0, false, ""));
+        routing.add(new Route("rb", true, 100, in, new RouteEndpoint(Fakes.LOCAL_ID, 2), 0, Set.of(), 0, 0, false, ""));
+        routing.add(new Route("rc", true, 100, in, new RouteEndpoint(Fakes.PEER_ID, 4), 0, Set.of(), 0, 0, false, ""));
         FakeHttp.Result r = FakeHttp.delete("/midi/virtual-ports/4").call(servlet);
         assertEquals(200, r.status(), r::toString);
         assertEquals(4, r.json().get("deleted").asInt());

@@ -34,10 +34,10 @@ class RoutingServletTest {
         routing = new Fakes.Routing();
         servlet = new RoutingServlet(node, routing);
         routing.add(new Route("r1", true, 100, new RouteEndpoint(Fakes.LOCAL_ID, 1),
-                new RouteEndpoint(Fakes.PEER_ID, 2), 0, Set.of(), 12, 3, false));
+                new RouteEndpoint(Fakes.PEER_ID, 2), 0, Set.of(), 12, 3, false, ""));
         routing.add(new Route("r2", false, 50, new RouteEndpoint(Fakes.PEER_ID, 1),
                 new RouteEndpoint(Fakes.LOCAL_ID, 2), 10, EnumSet.of(MessageType.NOTE_ON, MessageType.NOTE_OFF), 0,
-                0, true));
+                0, true, "gone"));
     }
 
     @Test

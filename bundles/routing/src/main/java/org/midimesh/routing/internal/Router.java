@@ -3,7 +3,9 @@ package org.midimesh.routing.internal;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
@@ -118,8 +120,9 @@ public final class Router implements RoutingService, DeviceListener, DatagramLis
     public List<Route> routes() {
         List<RouteState> rs = snapshot.get().inForwardingOrder;
         List<Route> out = new ArrayList<>(rs.size());
+        RemoteDevices remote = new RemoteDevices(mesh);
         for (RouteState r : rs) {
-            out.add(toRoute(r));
+            out.add(toRoute(r, remote));
         }
         return List.copyOf(out);
     }
@@ -260,14 +263,49 @@ public final class Router implements RoutingService, DeviceListener, DatagramLis
     }
 
     private Route toRoute(RouteState r) {
-        boolean orphaned = isMissingLocally(r.source, DeviceType.INPUT)
-                || isMissingLocally(r.destination, DeviceType.OUTPUT);
-        return new Route(r.id, r.enabled, r.priority, r.source, r.destination, r.channelFilter, r.messageTypes,
-                r.counters.forwarded.sum(), r.counters.dropped.sum(), orphaned);
+        return toRoute(r, new RemoteDevices(mesh));
     }
 
-    private boolean isMissingLocally(RouteEndpoint e, DeviceType type) {
-        return e.node().equals(localId) && devices.find(e.deviceId()).filter(d -> d.type() == type).isEmpty();
+    private Route toRoute(RouteState r, RemoteDevices remote) {
+        String why = missing("source", r.source, DeviceType.INPUT, remote);
+        if (why == null) {
+            why = missing("destination", r.destination, DeviceType.OUTPUT, remote);
+        }
+        return new Route(r.id, r.enabled, r.priority, r.source, r.destination, r.channelFilter, r.messageTypes,
+                r.counters.forwarded.sum(), r.counters.dropped.sum(), why != null, why == null ? "" : why);
+    }
+
+    /** Why the endpoint is not usable now, or null when it is: the reason a route is shown as orphaned. */
+    private String missing(String field, RouteEndpoint e, DeviceType type, RemoteDevices remote) {
+        int id = e.deviceId();
+        if (e.node().equals(localId)) {
+            Optional<LocalDevice> d = devices.find(id);
+            if (d.isEmpty()) {
+                return field + ": this node has no device " + id + " (now)";
+            }
+            return d.get().type() == type ? null
+                    : field + ": device " + id + " of this node is an " + d.get().type().wireName();
+        }
+        Map<Integer, DeviceType> known = remote.byNode.get(e.node());
+        if (known == null) {
+            return field + ": node " + e.node() + " is not connected with its devices known";
+        }
+        DeviceType t = known.get(id);
+        if (t == null) {
+            return field + ": node " + e.node() + " has no device " + id + " (now)";
+        }
+        return t == type ? null : field + ": device " + id + " of node " + e.node() + " is an " + t.wireName();
+    }
+
+    /** The devices of the connected peers, by node and id, read once for a listing. */
+    private static final class RemoteDevices {
+        final Map<NodeId, Map<Integer, DeviceType>> byNode = new HashMap<>();
+
+        RemoteDevices(Mesh mesh) {
+            for (Mesh.RemoteDevice rd : mesh.remoteDevices()) {
+                byNode.computeIfAbsent(rd.node(), n -> new HashMap<>()).put(rd.device().id(), rd.device().type());
+            }
+        }
     }
 
     /** @throws IllegalArgumentException naming {@code field.node_id} or {@code field.device_id} */

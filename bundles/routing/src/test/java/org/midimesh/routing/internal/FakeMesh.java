@@ -27,6 +27,11 @@ final class FakeMesh implements Mesh {
         return connections.computeIfAbsent(node, FakeConnection::new);
     }
 
+    /** The peer no longer lists that device (as after its driver was uninstalled). */
+    void removeRemoteDevice(NodeId node, int id) {
+        remote.removeIf(r -> r.node().equals(node) && r.device().id() == id);
+    }
+
     /** Forgets the peer's connection (its devices stay known). */
     void dropConnection(NodeId node) {
         connections.remove(node);

@@ -134,7 +134,7 @@ class RouterConcurrencyTest {
         long perRouteMax = router.routes().stream().mapToLong(r -> r.messagesForwarded() + r.messagesDropped()).sum();
         assertTrue(s.messagesForwarded() + s.messagesDropped() >= perRouteMax, "totals include every route");
         List<Route> expected = router.routes().stream().map(r -> new Route(r.id(), r.enabled(), r.priority(),
-                r.source(), r.destination(), r.channelFilter(), r.messageTypes(), 0, 0, r.orphaned())).toList();
+                r.source(), r.destination(), r.channelFilter(), r.messageTypes(), 0, 0, r.orphaned(), r.orphanedReason())).toList();
         assertEquals(expected, f.newRouter().routes(), "the file holds exactly the routes in memory");
     }
 }

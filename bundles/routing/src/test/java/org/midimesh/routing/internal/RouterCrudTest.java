@@ -22,6 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.midimesh.api.DeviceType;
 import org.midimesh.api.midi.MessageType;
 import org.midimesh.api.routing.Route;
 import org.midimesh.api.routing.RouteRequest;
@@ -70,7 +71,22 @@ class RouterCrudTest {
         assertEquals(1000, r.priority());
         assertEquals(16, r.channelFilter());
         assertEquals(Set.of(MessageType.NOTE_ON, MessageType.SYSTEM), r.messageTypes());
-        assertFalse(r.orphaned(), "remote endpoints are never orphaned");
+        assertFalse(r.orphaned(), "the peer lists both devices");
+        assertEquals("", r.orphanedReason());
+    }
+
+    @Test
+    void shouldReportOrphanedWhileARemoteDeviceIsGoneAndRecoverWhenItComesBack() {
+        Route r = router.create(route(local(1), remote(31)));
+
+        f.mesh.removeRemoteDevice(RouterFixture.PEER, 31);
+
+        Route orphaned = router.get(r.id()).orElseThrow();
+        assertTrue(orphaned.orphaned());
+        assertEquals("destination: node " + RouterFixture.PEER + " has no device 31 (now)", orphaned.orphanedReason());
+        assertTrue(router.routes().get(0).orphaned(), "listings say so too");
+        f.mesh.addRemoteDevice(RouterFixture.PEER, 31, DeviceType.OUTPUT);
+        assertFalse(router.get(r.id()).orElseThrow().orphaned());
     }
 
     @Test
@@ -146,6 +162,7 @@ class RouterCrudTest {
         f.devices.remove(11);
 
         assertTrue(router.get(r.id()).orElseThrow().orphaned());
+        assertEquals("destination: this node has no device 11 (now)", router.get(r.id()).orElseThrow().orphanedReason());
         assertEquals(1, router.routes().size(), "an orphaned route is kept");
         router.inputProduced(f.in1, List.of(cc(1, 1, 1)));
         assertEquals(0, router.get(r.id()).orElseThrow().messagesForwarded());

@@ -50,7 +50,7 @@ class RoutesPersistenceTest {
     /** Settings only: statistics are kept in memory and start at 0 after a restart. */
     private static List<Route> withoutStats(List<Route> routes) {
         return routes.stream().map(r -> new Route(r.id(), r.enabled(), r.priority(), r.source(), r.destination(),
-                r.channelFilter(), r.messageTypes(), 0, 0, r.orphaned())).toList();
+                r.channelFilter(), r.messageTypes(), 0, 0, r.orphaned(), r.orphanedReason())).toList();
     }
 
     @Test
