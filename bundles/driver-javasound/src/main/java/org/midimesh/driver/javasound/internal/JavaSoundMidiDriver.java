@@ -80,6 +80,9 @@ public final class JavaSoundMidiDriver implements MidiDriver {
     private final LongSupplier nanoTime;
     private final LongSupplier epochMicros;
     private final ScheduledThreadPoolExecutor executor;
+    // Added and removed by any thread (the registry binding and unbinding the driver), cleared by the SCR thread at
+    // deactivation, iterated by the driver thread when it tells of changes; the copy-on-write list publishes every
+    // listener it holds, and an iteration sees the list as it was when it began.
     private final CopyOnWriteArrayList<PortListener> listeners = new CopyOnWriteArrayList<>();
 
     // The ports: an immutable list. Written by the driver thread (after each scan, and empty when it closes the
