@@ -128,7 +128,8 @@ final class DeviceEntry {
         inputPort = in;
         LOG.info("opened javax.sound.midi device \"{}\"{}:{}{}", label,
                 failures > 0 ? " after " + failures + " failed attempt(s)" : "",
-                in != null ? " input \"" + inputName + "\"" : "", outputPort != null ? " output \"" + outputName + "\"" : "");
+                in != null ? " input \"" + inputName + "\"" : "",
+                outputPort != null ? " output \"" + outputName + "\"" : "");
         failures = 0;
     }
 

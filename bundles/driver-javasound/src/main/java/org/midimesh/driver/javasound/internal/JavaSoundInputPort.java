@@ -135,8 +135,8 @@ final class JavaSoundInputPort extends JavaSoundPort {
         long held = unlogged.incrementAndGet();
         long now = nanoTime.getAsLong();
         long quietUntil = quietUntilNanos.get();
-        if (now - quietUntil >= 0
-                && quietUntilNanos.compareAndSet(quietUntil, now + TimeUnit.SECONDS.toNanos(REJECT_LOG_PERIOD_SECONDS))) {
+        long next = now + TimeUnit.SECONDS.toNanos(REJECT_LOG_PERIOD_SECONDS);
+        if (now - quietUntil >= 0 && quietUntilNanos.compareAndSet(quietUntil, next)) {
             unlogged.addAndGet(-held);
             LOG.warn("{} skipped {} message(s) MidiMesh does not accept ({} in all), the last: {}", this, held, total,
                     reason);
