@@ -3,11 +3,13 @@ package org.midimesh.http.internal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 import org.midimesh.api.LocalNode;
 import org.midimesh.api.devices.DeviceRegistry;
+import org.midimesh.api.health.BundleProblems;
 import org.midimesh.api.mesh.Mesh;
 import org.midimesh.api.routing.RoutingService;
 import org.midimesh.api.strategy.StrategyControl;
@@ -70,9 +72,20 @@ public class NodeServlet extends ApiServlet {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile StrategyControl strategyControl;
 
-    /** GET /health; {@code reason} only while the strategy manager reports itself degraded. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile BundleProblems bundleProblems;
+
+    /**
+     * GET /health; {@code reason} only while degraded (the strategy manager's reason, bundles that do not resolve),
+     * {@code problems} only while a bundle does not resolve.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Health(String status, Map<String, String> checks, String reason) {
+    record Health(String status, Map<String, String> checks, String reason, List<ProblemJson> problems) {
+    }
+
+    /** A bundle that does not resolve. */
+    record ProblemJson(String bundle, String location, String reason) {
     }
 
     /** GET /node/info. */
@@ -111,9 +124,22 @@ public class NodeServlet extends ApiServlet {
                 checks.put("strategy", "down");
             }
         }
+        List<ProblemJson> problems = null;
+        BundleProblems bp = bundleProblems;
+        if (bp != null) {
+            List<BundleProblems.Problem> found = bp.problems();
+            checks.put("plugins", found.isEmpty() ? "up" : "degraded");
+            if (!found.isEmpty()) {
+                problems = found.stream().map(p -> new ProblemJson(p.bundle(), p.location(), p.reason())).toList();
+                String plugins = found.size() == 1
+                        ? "bundle " + found.get(0).bundle() + " does not resolve: " + found.get(0).reason()
+                        : found.size() + " bundles do not resolve (see problems)";
+                degraded = degraded == null ? plugins : degraded + "; " + plugins;
+            }
+        }
         boolean down = checks.containsValue("down");
         String status = down ? "down" : degraded != null ? "degraded" : "up";
-        return new Reply(down ? 503 : 200, new Health(status, checks, degraded));
+        return new Reply(down ? 503 : 200, new Health(status, checks, degraded, problems));
     }
 
     private static String upOrDown(Object service) {

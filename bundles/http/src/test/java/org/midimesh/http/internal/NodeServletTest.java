@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.midimesh.api.health.BundleProblems;
 import org.junit.jupiter.api.Timeout;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -55,6 +57,26 @@ class NodeServletTest {
         assertEquals("degraded", j.get("checks").get("strategy").asText());
         assertEquals("up", j.get("checks").get("mesh").asText());
         assertEquals(control.degraded.get(), j.get("reason").asText());
+    }
+
+    @Test
+    void shouldBeDegradedWithTheMissingPackageWhileAPluginDoesNotResolve() throws Exception {
+        List<BundleProblems.Problem> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
+        servlet.bundleProblems = () -> List.copyOf(problems);
+        assertEquals("up", FakeHttp.get("/health").call(servlet).json().get("checks").get("plugins").asText());
+        problems.add(new BundleProblems.Problem("com.example.driver 1.0.0", "file:/data/deploy/driver.jar",
+                "missing package com.example.lib"));
+        FakeHttp.Result r = FakeHttp.get("/health").call(servlet);
+        assertEquals(200, r.status(), r::toString);
+        JsonNode j = r.json();
+        assertEquals("degraded", j.get("status").asText());
+        assertEquals("degraded", j.get("checks").get("plugins").asText());
+        assertEquals("bundle com.example.driver 1.0.0 does not resolve: missing package com.example.lib",
+                j.get("reason").asText());
+        assertEquals("file:/data/deploy/driver.jar", j.get("problems").get(0).get("location").asText());
+        control.degraded = Optional.of("no connection strategy is available");
+        assertEquals("no connection strategy is available; bundle com.example.driver 1.0.0 does not resolve: missing"
+                + " package com.example.lib", FakeHttp.get("/health").call(servlet).json().get("reason").asText());
     }
 
     @Test
