@@ -7,12 +7,10 @@ import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 import javax.sound.midi.MidiDevice;
@@ -20,6 +18,7 @@ import javax.sound.midi.MidiDevice;
 import org.midimesh.api.driver.MidiDriver;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.driver.PortListener;
+import org.midimesh.common.PortListeners;
 import org.midimesh.common.NamedThreadFactory;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -83,7 +82,7 @@ public final class JavaSoundMidiDriver implements MidiDriver {
     // Added and removed by any thread (the registry binding and unbinding the driver), cleared by the SCR thread at
     // deactivation, iterated by the driver thread when it tells of changes; the copy-on-write list publishes every
     // listener it holds, and an iteration sees the list as it was when it began.
-    private final CopyOnWriteArrayList<PortListener> listeners = new CopyOnWriteArrayList<>();
+    private final PortListeners listeners = new PortListeners(this);
 
     // The ports: an immutable list. Written by the driver thread (after each scan, and empty when it closes the
     // devices), read by anyone without a lock; the volatile write publishes the list and the (immutable) ports in it.
@@ -161,10 +160,7 @@ public final class JavaSoundMidiDriver implements MidiDriver {
 
     @Override
     public void addPortListener(PortListener listener) {
-        if (listener == null) {
-            throw new IllegalArgumentException("listener is missing");
-        }
-        listeners.addIfAbsent(listener);
+        listeners.add(listener);
     }
 
     @Override
@@ -296,25 +292,16 @@ public final class JavaSoundMidiDriver implements MidiDriver {
         Set<MidiPort> now = identitySet(after);
         for (MidiPort p : before) {
             if (!now.contains(p)) {
-                fire(l -> l.portRemoved(this, p), p);
+                listeners.removed(p);
             }
         }
         for (MidiPort p : after) {
             if (!old.contains(p)) {
-                fire(l -> l.portAdded(this, p), p);
+                listeners.added(p);
             }
         }
     }
 
-    private void fire(Consumer<PortListener> call, MidiPort port) {
-        for (PortListener l : listeners) {
-            try {
-                call.accept(l);
-            } catch (Throwable t) {
-                LOG.error("port listener {} failed on {}", l, port, t);
-            }
-        }
-    }
 
     /** On the driver thread, last: closes every device and empties the list (nobody is told: the driver is going). */
     private void closeAll() {

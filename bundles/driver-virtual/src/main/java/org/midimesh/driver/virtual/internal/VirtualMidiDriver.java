@@ -4,15 +4,14 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 
 import org.midimesh.api.DeviceType;
 import org.midimesh.api.LocalNode;
 import org.midimesh.api.driver.MidiDriver;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.driver.PortListener;
+import org.midimesh.common.PortListeners;
 import org.midimesh.api.virtual.ReceivedLog;
 import org.midimesh.api.virtual.VirtualPorts;
 import org.osgi.service.component.annotations.Activate;
@@ -50,7 +49,7 @@ public final class VirtualMidiDriver implements MidiDriver, VirtualPorts {
     // read without a lock by anyone; the volatile write publishes the list and the port objects in it.
     private volatile List<VirtualPort> ports;
 
-    private final CopyOnWriteArrayList<PortListener> listeners = new CopyOnWriteArrayList<>();
+    private final PortListeners listeners = new PortListeners(this);
 
     @Activate
     public VirtualMidiDriver(@Reference(name = "node") LocalNode node) {
@@ -100,10 +99,7 @@ public final class VirtualMidiDriver implements MidiDriver, VirtualPorts {
 
     @Override
     public void addPortListener(PortListener listener) {
-        if (listener == null) {
-            throw new IllegalArgumentException("listener is missing");
-        }
-        listeners.addIfAbsent(listener);
+        listeners.add(listener);
     }
 
     @Override
@@ -144,7 +140,7 @@ public final class VirtualMidiDriver implements MidiDriver, VirtualPorts {
             adminLock.unlock();
         }
         AUDIT.info("created {}", port);
-        fire(l -> l.portAdded(this, port), port);
+        listeners.added(port);
         return port;
     }
 
@@ -183,7 +179,7 @@ public final class VirtualMidiDriver implements MidiDriver, VirtualPorts {
         }
         AUDIT.info("deleted {}", port);
         VirtualPort removed = port;
-        fire(l -> l.portRemoved(this, removed), removed);
+        listeners.removed(removed);
         return true;
     }
 
@@ -244,15 +240,4 @@ public final class VirtualMidiDriver implements MidiDriver, VirtualPorts {
         return out;
     }
 
-    /** Calls every listener; one that throws is logged and does not stop the others. No lock is held here. */
-    private void fire(Consumer<PortListener> call, VirtualPort port) {
-        assert !adminLock.isHeldByCurrentThread() : "port listeners must be called without the admin lock";
-        for (PortListener l : listeners) {
-            try {
-                call.accept(l);
-            } catch (Throwable t) {
-                LOG.error("port listener {} failed on {}", l, port, t);
-            }
-        }
-    }
 }
