@@ -11,6 +11,7 @@ import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.ConnectionContext;
 import org.midimesh.api.connection.Handshake;
 import org.midimesh.api.devices.DeviceRegistry;
+import org.midimesh.api.devices.DeviceStatus;
 import org.midimesh.api.devices.LocalDevice;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.midi.MidiMessage;
@@ -61,6 +62,11 @@ final class Fixtures {
 
             @Override
             public Optional<MidiPort> port(int id) {
+                return Optional.empty();
+            }
+
+            @Override
+            public Optional<DeviceStatus> status(int id) {
                 return Optional.empty();
             }
 
