@@ -41,6 +41,7 @@ final class Dialler implements Opener {
     private final MeshScheduler scheduler;
     private final Backoff backoff;
     private final NodeId self;
+    private final PeerDeviceLists peerLists;
     // Told (on the pool) about every connection that enters CONNECTED, after probe adoption: the device announcer.
     private final Consumer<NetworkConnection> connected;
     // The pending redial per probed address and per known node: put on the pool, removed by forget on any thread. The
@@ -64,9 +65,11 @@ final class Dialler implements Opener {
      * @param handshaker does the redial handshakes
      * @param self       this node, whose own address is never kept as a peer
      * @param connected  told about each connection that enters CONNECTED (the pooled one, after a probe was adopted)
+     * @param peerLists  where handshakes are applied, so that an older device list never overwrites a newer one
      */
     Dialler(PeerDirectory directory, ConnectionPool pool, Opener strategies, Handshaker handshaker,
-            MeshScheduler scheduler, Backoff backoff, NodeId self, Consumer<NetworkConnection> connected) {
+            MeshScheduler scheduler, Backoff backoff, NodeId self, Consumer<NetworkConnection> connected,
+            PeerDeviceLists peerLists) {
         this.directory = directory;
         this.pool = pool;
         this.strategies = strategies;
@@ -75,6 +78,15 @@ final class Dialler implements Opener {
         this.backoff = backoff;
         this.self = self;
         this.connected = connected;
+        this.peerLists = peerLists;
+    }
+
+    /**
+     * The handshaker of the strategies, which apply its replies themselves: a reply comes with the newest list known
+     * of the peer's devices (see {@link PeerDeviceLists#merge}). Runs on the strategies' handshake threads.
+     */
+    static Handshaker forStrategies(Handshaker handshaker, PeerDeviceLists peerLists) {
+        return (host, httpPort) -> peerLists.merge(handshaker.handshake(host, httpPort));
     }
 
     /** Opens a connection and listens to it, so that the dialler sees it connect, fail and disconnect. */
@@ -161,7 +173,8 @@ final class Dialler implements Opener {
         if (!pool.add(id, c)) {
             NetworkConnection existing = pool.get(id).orElse(null);
             if (existing != null && existing != c) {
-                existing.handshakeCompleted(new Handshake(c.getRemoteNode().orElseThrow(), c.getRemoteDevices()));
+                // The probe's reply may be older than what the peer's own handshakes brought meanwhile: newest wins.
+                peerLists.applyNewest(existing, new Handshake(c.getRemoteNode().orElseThrow(), c.getRemoteDevices()));
             }
             discard(c);
         }
@@ -215,7 +228,7 @@ final class Dialler implements Opener {
                 return;
             }
             if (!scheduler.closing() && pool.get(node).orElse(null) == c) {
-                c.handshakeCompleted(reply);
+                peerLists.apply(c, reply);
             }
         } catch (IOException e) {
             LOG.debug("reconnect to {} (attempt {}) failed: {}", node, attempt, e.getMessage());

@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * The mesh: the DS component that provides {@link Mesh} and wires its roles. {@link PeerDirectory} knows the peer
  * addresses; {@link Dialler} dials them, adopts probes into the pool and redials lost peers with backoff;
  * {@link HandshakeServer} answers inbound handshakes; {@link DeviceAnnouncer} tells peers about local device changes;
- * {@link PeerDatagrams} takes heartbeats and goodbyes. Every connection is made by {@link StrategyControl#open}, which
+ * {@link PeerDatagrams} takes heartbeats and goodbyes; {@link LocalDeviceList} builds our handshake with the version
+ * of our device list, and {@link PeerDeviceLists} keeps the newest list of each peer's. Every connection is made by {@link StrategyControl#open}, which
  * alone decides (and changes) which strategy runs it.
  * <p>Threads: it owns the pool {@code midimesh-mesh-<n>} (2 threads), on which every dial, redial, probe adoption and
  * device announcement runs; activation and deactivation run on SCR's thread, the {@link Mesh} methods on their
@@ -62,6 +63,7 @@ public final class MeshManager implements Mesh {
     private final HandshakeServer server;
     private final DeviceAnnouncer announcer;
     private final PeerDatagrams datagrams;
+    private final PeerDeviceLists peerLists = new PeerDeviceLists();
     /** Set in publishListeners and closed in deactivate, both on SCR's thread; null in unit tests. */
     private ListenerRegistrations listeners;
 
@@ -73,16 +75,19 @@ public final class MeshManager implements Mesh {
         this.executor = new ScheduledThreadPoolExecutor(THREADS, new NamedThreadFactory("midimesh-mesh", true));
         executor.setRemoveOnCancelPolicy(true);
         this.scheduler = new MeshScheduler(executor);
-        Handshaker handshaker = new HttpHandshaker(() -> HandshakeServer.localHandshake(local, devices),
+        LocalDeviceList localList = new LocalDeviceList(local, devices);
+        Handshaker handshaker = new HttpHandshaker(localList::handshake,
                 Duration.ofMillis(config.handshake_connect_timeout_ms()),
                 Duration.ofMillis(config.handshake_timeout_ms()));
+        Handshaker forStrategies = Dialler.forStrategies(handshaker, peerLists);
         Duration heartbeatTimeout = Duration.ofMillis(config.timeout_ms());
         Opener byStrategies = (host, httpPort) -> strategies.open(
-                new ConnectionContext(host, httpPort, handshaker, link, heartbeatTimeout));
-        this.announcer = new DeviceAnnouncer(pool, handshaker, scheduler, config.announce_delay_ms());
+                new ConnectionContext(host, httpPort, forStrategies, link, heartbeatTimeout));
+        this.announcer = new DeviceAnnouncer(pool, handshaker, localList, peerLists, scheduler,
+                config.announce_delay_ms());
         this.dialler = new Dialler(directory, pool, byStrategies, handshaker, scheduler, Backoff.of(config),
-                local.id(), announcer::connected);
-        this.server = new HandshakeServer(local, devices, pool, directory, dialler, scheduler);
+                local.id(), announcer::connected, peerLists);
+        this.server = new HandshakeServer(local, localList, peerLists, pool, directory, dialler, scheduler);
         this.datagrams = new PeerDatagrams(pool);
         // Last: the first dials go to the pool now, and submitting publishes every field above to its threads.
         for (PeerAddress a : parse(local.staticPeers())) {
@@ -178,6 +183,7 @@ public final class MeshManager implements Mesh {
     public boolean forget(NodeId peer) {
         boolean forgotten = dialler.forget(peer);
         datagrams.forget(peer);
+        peerLists.forget(peer);
         if (forgotten) {
             LOG.info("forgot peer {}", peer);
         }

@@ -39,6 +39,7 @@ class DiallerTest {
     final FakeStrategyControl strategies = new FakeStrategyControl();
     final RecordingExecutor executor = new RecordingExecutor();
     final MeshScheduler scheduler = new MeshScheduler(executor);
+    final PeerDeviceLists peerLists = new PeerDeviceLists();
     /** What the redial handshakes answer; by default the peer at the address it was dialled at. */
     volatile Handshaker answers = (host, port) -> Fixtures.handshake(PEER, host, port);
     /** The state of the redialled connection at each redial handshake. */
@@ -54,7 +55,7 @@ class DiallerTest {
                     statesWhileRedialling.add(redialled.getState());
                 }
                 return answers.handshake(host, port);
-            }, scheduler, new Backoff(500, 4000), LOCAL, connectedOnes::add);
+            }, scheduler, new Backoff(500, 4000), LOCAL, connectedOnes::add, peerLists);
 
     @AfterEach
     void tearDown() throws InterruptedException {
@@ -150,6 +151,39 @@ class DiallerTest {
         assertFalse(connectedOnes.contains(probe), "the announcer was told about the discarded probe");
     }
 
+    /**
+     * Issue 7, both nodes dialling at once: the peer's own handshake brought its new list to the pooled connection
+     * while our probe's reply, older, was on its way; handing the probe over keeps the newer list.
+     */
+    @Test
+    void shouldNotLetAProbesOlderReplyOverwriteTheNewerListThePeerSent() {
+        FakeConnection existing = (FakeConnection) dialler.open("127.0.0.9", 7011);
+        assertTrue(pool.add(PEER, existing));
+        String key = directory.add("127.0.0.1", 7011, PeerSource.STATIC);
+        dialler.dial(key);
+        FakeConnection probe = strategies.opened.get(1);
+        // The probe's reply reaches the strategy's handshaker: built before the peer's devices changed, the newest yet.
+        Handshake reply = peerLists.merge(Fixtures.versioned(PEER, "127.0.0.1", 7011, "e1", 0));
+        // Meanwhile the peer's own handshake brings its new list to the pooled connection.
+        peerLists.apply(existing, Fixtures.versioned(PEER, "127.0.0.9", 7011, "e1", 1, "peer In", "peer Out"));
+        probe.handshakeCompleted(reply); // then the strategy applies the reply: the probe connects and is handed over
+        await().atMost(WAIT).until(() -> probe.closed);
+        assertSame(existing, pool.get(PEER).orElseThrow());
+        assertEquals(List.of("peer In", "peer Out"), Fixtures.names(existing.handshakes.get(
+                existing.handshakes.size() - 1)), "the newer list stays");
+    }
+
+    @Test
+    void shouldNotLetARedialsOlderReplyOverwriteANewerList() {
+        FakeConnection c = connectedPeer();
+        peerLists.apply(c, Fixtures.versioned(PEER, "127.0.0.9", 7011, "e1", 4, "peer In", "peer Out"));
+        c.fail();
+        answers = (host, port) -> Fixtures.versioned(PEER, host, port, "e1", 3);
+        dialler.redial(PEER, c, 1);
+        assertEquals(ConnectionState.CONNECTED, c.getState());
+        assertEquals(List.of("peer In", "peer Out"), c.getRemoteDevices().stream().map(d -> d.name()).toList());
+    }
+
     @Test
     void shouldDropAProbeThatReachedThisNodeItself() {
         String key = directory.add("127.0.0.1", 7474, PeerSource.STATIC);
@@ -173,6 +207,14 @@ class DiallerTest {
         }
         assertEquals(List.of(500L, 1000L, 2000L, 4000L, 4000L), executor.delays);
         assertEquals(1, strategies.opened.size(), "one probe per address, however often it fails");
+    }
+
+    @Test
+    void shouldHandTheStrategiesTheNewestListKnownOfThePeer() throws IOException {
+        peerLists.merge(Fixtures.versioned(PEER, "127.0.0.1", 7011, "e1", 2, "peer In", "peer Out"));
+        Handshaker ofStrategies = Dialler.forStrategies(
+                (host, port) -> Fixtures.versioned(PEER, host, port, "e1", 1), peerLists);
+        assertEquals(List.of("peer In", "peer Out"), Fixtures.names(ofStrategies.handshake("127.0.0.1", 7011)));
     }
 
     @Test
