@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * connection; when the probe's handshake names the node, the probe joins the pool, or hands its handshake to the
  * connection that node already has and is closed: one connection per node, whichever side dialled first. A known
  * node's connection that turns FAILED or DISCONNECTED keeps that state while it is redialled with {@link Backoff}, one
- * handshake per attempt; a failed probe dials again with backoff. Nothing is dialled or redialled once the mesh is
- * closing.
+ * handshake per attempt; a failed probe dials again with backoff. A peer that answered "not ready" (503: it is
+ * starting) is dialled again after the first delay, so that nodes started together find each other soon after they
+ * are ready. Nothing is dialled or redialled once the mesh is closing.
  * <p>It is the mesh's {@link Opener}: every connection the mesh makes comes from {@link #open}, which listens to it.
  * <p>Threads: {@link #dial}, {@link #onStateChanged} and the redials run on the mesh pool ({@link MeshScheduler});
  * connection callbacks arrive on the strategy manager's event threads and are handed to the pool at once;
@@ -83,10 +84,18 @@ final class Dialler implements Opener {
 
     /**
      * The handshaker of the strategies, which apply its replies themselves: a reply comes with the newest list known
-     * of the peer's devices (see {@link PeerDeviceLists#merge}). Runs on the strategies' handshake threads.
+     * of the peer's devices (see {@link PeerDeviceLists#merge}); a "not ready" answer is noted in the directory, so
+     * that the address is dialled again after the first backoff delay. Runs on the strategies' handshake threads.
      */
-    static Handshaker forStrategies(Handshaker handshaker, PeerDeviceLists peerLists) {
-        return (host, httpPort) -> peerLists.merge(handshaker.handshake(host, httpPort));
+    static Handshaker forStrategies(Handshaker handshaker, PeerDeviceLists peerLists, PeerDirectory directory) {
+        return (host, httpPort) -> {
+            try {
+                return peerLists.merge(handshaker.handshake(host, httpPort));
+            } catch (PeerNotReadyException e) {
+                directory.answeredNotReady(PeerDirectory.key(host, httpPort));
+                throw e;
+            }
+        };
     }
 
     /** Opens a connection and listens to it, so that the dialler sees it connect, fail and disconnect. */
@@ -232,6 +241,9 @@ final class Dialler implements Opener {
             }
         } catch (IOException e) {
             LOG.debug("reconnect to {} (attempt {}) failed: {}", node, attempt, e.getMessage());
+            if (e instanceof PeerNotReadyException) {
+                directory.nodeConnected(node); // it is starting: the backoff starts again from the first delay
+            }
             scheduleRedial(c);
         }
     }

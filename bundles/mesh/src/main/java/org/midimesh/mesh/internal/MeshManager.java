@@ -81,7 +81,7 @@ public final class MeshManager implements Mesh {
         Handshaker handshaker = new HttpHandshaker(localList::handshake,
                 Duration.ofMillis(config.handshake_connect_timeout_ms()),
                 Duration.ofMillis(config.handshake_timeout_ms()));
-        Handshaker forStrategies = Dialler.forStrategies(handshaker, peerLists);
+        Handshaker forStrategies = Dialler.forStrategies(handshaker, peerLists, directory);
         Duration heartbeatTimeout = Duration.ofMillis(config.timeout_ms());
         Opener byStrategies = (host, httpPort) -> strategies.open(
                 new ConnectionContext(host, httpPort, forStrategies, link, heartbeatTimeout));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.midimesh.mesh.internal.Fixtures.LOCAL;
 import static org.midimesh.mesh.internal.Fixtures.OTHER;
@@ -209,11 +210,49 @@ class DiallerTest {
         assertEquals(1, strategies.opened.size(), "one probe per address, however often it fails");
     }
 
+    /** Nodes started together: the other answers 503 until its mesh is up, then it is dialled again soon. */
+    @Test
+    void shouldDialAStartingPeerAgainAfterTheFirstDelay() {
+        String key = directory.add("127.0.0.1", 7011, PeerSource.STATIC);
+        dialler.dial(key);
+        FakeConnection probe = strategies.opened.get(0);
+        probe.fail(); // connection refused: not even listening yet
+        await().atMost(WAIT).until(() -> probe.connects.get() == 2);
+        probe.fail();
+        await().atMost(WAIT).until(() -> probe.connects.get() == 3);
+        Handshaker ofStrategies = Dialler.forStrategies((host, port) -> {
+            throw new PeerNotReadyException("peer answered 503: the /network API is not ready");
+        }, peerLists, directory);
+        assertThrows(PeerNotReadyException.class, () -> ofStrategies.handshake("127.0.0.1", 7011));
+        probe.fail(); // the strategy saw the 503 as a failed handshake
+        await().atMost(WAIT).until(() -> probe.connects.get() == 4);
+        assertEquals(List.of(500L, 1000L, 500L), executor.delays);
+    }
+
+    @Test
+    void shouldRedialAKnownPeerThatIsStartingAgainAfterTheFirstDelay() {
+        redialled = connectedPeer();
+        AtomicInteger calls = new AtomicInteger();
+        answers = (host, port) -> {
+            int n = calls.incrementAndGet();
+            if (n <= 2) {
+                throw new IOException("connection refused");
+            }
+            if (n <= 4) {
+                throw new PeerNotReadyException("peer answered 503: the /network API is not ready");
+            }
+            return Fixtures.handshake(PEER, host, port);
+        };
+        redialled.fail();
+        await().atMost(WAIT).until(() -> redialled.handshakes.size() == 2);
+        assertEquals(List.of(500L, 1000L, 2000L, 500L, 500L), executor.delays);
+    }
+
     @Test
     void shouldHandTheStrategiesTheNewestListKnownOfThePeer() throws IOException {
         peerLists.merge(Fixtures.versioned(PEER, "127.0.0.1", 7011, "e1", 2, "peer In", "peer Out"));
         Handshaker ofStrategies = Dialler.forStrategies(
-                (host, port) -> Fixtures.versioned(PEER, host, port, "e1", 1), peerLists);
+                (host, port) -> Fixtures.versioned(PEER, host, port, "e1", 1), peerLists, directory);
         assertEquals(List.of("peer In", "peer Out"), Fixtures.names(ofStrategies.handshake("127.0.0.1", 7011)));
     }
 
