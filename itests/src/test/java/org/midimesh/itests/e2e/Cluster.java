@@ -45,6 +45,16 @@ final class Cluster implements AutoCloseable {
     }
 
     /**
+     * Starts {@code name} with the given HTTP port (the node picks its UDP and TCP ports) and returns at once, before
+     * it is ready ({@link MidiMeshProcess#awaitReady}); the data dir is {@code <dir>/<name>-data} as with
+     * {@link #start}, so starting a name again reuses its node id.
+     */
+    MidiMeshProcess launch(String name, int httpPort, String... extraArgs) {
+        return track(MidiMeshProcess.launch(new MidiMeshProcess.Spec(name, dir.resolve(name + "-data"),
+                dir.resolve(name + ".log"), httpPort, 0, 0, Arrays.asList(extraArgs))));
+    }
+
+    /**
      * Starts the node again after it ended (waits up to 10 s for that): same data dir, log (appended), ports and
      * arguments.
      */

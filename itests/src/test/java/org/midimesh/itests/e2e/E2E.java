@@ -179,6 +179,61 @@ final class E2E {
         }
     }
 
+    /**
+     * Asserts that {@code observer}'s {@code /midi/devices} lists its own 2 devices (1 "{@code <name> In}", 2
+     * "{@code <name> Out}") and exactly {@code peer}'s 2.
+     */
+    static void assertListsLocalAndRemote(MidiMeshProcess observer, MidiMeshProcess peer) {
+        MidiMeshProcess.Response r = observer.getJson("/midi/devices");
+        assertEquals(200, r.status(), r::toString);
+        List<JsonNode> local = new ArrayList<>();
+        List<JsonNode> remote = new ArrayList<>();
+        for (JsonNode d : r.path("devices")) {
+            if (d.path("is_local").asBoolean(false)) {
+                local.add(d);
+            } else {
+                remote.add(d);
+            }
+        }
+        assertDevice(local, 1, observer.spec().name() + " In", "input", observer, r);
+        assertDevice(local, 2, observer.spec().name() + " Out", "output", observer, r);
+        // Exactly the devices the peer lists as its own: its default two, plus whatever its drivers found on this
+        // machine (such as the JDK's synthesizer).
+        List<String> peersOwn = ownDevices(peer);
+        List<String> listed = remote.stream().filter(d -> peer.uuid().equalsIgnoreCase(d.path("owner_node").asText()))
+                .map(E2E::deviceKey).toList();
+        assertEquals(peersOwn, listed, () -> observer + " should list exactly " + peer + "'s own devices: " + r);
+        assertEquals(remote.size(), listed.size(), () -> observer + " lists devices of nobody else: " + r);
+        assertDevice(remote, 1, peer.spec().name() + " In", "input", peer, r);
+        assertDevice(remote, 2, peer.spec().name() + " Out", "output", peer, r);
+    }
+
+    /** {@code "<id> <name> <type>"} of each device {@code node} lists as its own, in its order. */
+    static List<String> ownDevices(MidiMeshProcess node) {
+        List<String> own = new ArrayList<>();
+        for (JsonNode d : node.getJson("/midi/devices").path("devices")) {
+            if (d.path("is_local").asBoolean(false)) {
+                own.add(deviceKey(d));
+            }
+        }
+        return own;
+    }
+
+    private static String deviceKey(JsonNode d) {
+        return d.path("id").asInt() + " " + d.path("name").asText() + " " + d.path("type").asText();
+    }
+
+    private static void assertDevice(List<JsonNode> devices, int id, String name, String type, MidiMeshProcess owner,
+            MidiMeshProcess.Response all) {
+        List<JsonNode> match = devices.stream().filter(d -> d.path("id").asInt(-1) == id
+                && owner.uuid().equalsIgnoreCase(d.path("owner_node").asText())).toList();
+        assertEquals(1, match.size(), () -> "one device " + id + " of " + owner + " expected: " + all);
+        JsonNode d = match.get(0);
+        assertEquals(name, d.path("name").asText(), () -> "device " + d);
+        assertEquals(type, d.path("type").asText(), () -> "device " + d);
+        assertEquals(owner.spec().name(), d.path("owner_name").asText(), () -> "device " + d);
+    }
+
     // ---- received messages ----
 
     /** One message an output played. */

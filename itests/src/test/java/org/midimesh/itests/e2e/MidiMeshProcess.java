@@ -94,8 +94,11 @@ public final class MidiMeshProcess implements AutoCloseable {
     private final Process process;
     private final List<String> stdout = Collections.synchronizedList(new ArrayList<>());
     private final Thread stdoutReader;
-    // Written once by the stdout reader thread, read by the test thread; volatile publishes the parsed line.
+    // Written once by the stdout reader thread, read by the test thread; volatile publishes the parsed line, and
+    // readyAtNanos, written just before it.
     private volatile Matcher ready;
+    // When the ready line was read (System.nanoTime()); published by the write of ready that follows it.
+    private long readyAtNanos;
     // Set by the test thread before it signals the process; read when describing an exit.
     private volatile boolean signalled;
 
@@ -128,6 +131,14 @@ public final class MidiMeshProcess implements AutoCloseable {
 
     /** Starts the node and waits (up to 60 s) for its ready line; fails with the log tail if it dies or hangs. */
     public static MidiMeshProcess start(Spec spec) {
+        return launch(spec).awaitReady();
+    }
+
+    /**
+     * Starts the node and returns at once, before it is ready ({@link #awaitReady}); until then only its spec, stdout
+     * and log are known, and {@link #httpPort} is the spec's (so a fixed port can be polled while the node starts).
+     */
+    public static MidiMeshProcess launch(Spec spec) {
         Path jar = E2E.jar();
         assertTrue(Files.isRegularFile(jar), "no " + jar + ": build the reactor first (./mvnw -B -o install -DskipTests)");
         List<String> cmd = command(spec);
@@ -148,20 +159,34 @@ public final class MidiMeshProcess implements AutoCloseable {
         }
         LIVE.add(p);
         p.onExit().thenRun(() -> LIVE.remove(p));
-        MidiMeshProcess node = new MidiMeshProcess(spec, p);
+        return new MidiMeshProcess(spec, p);
+    }
+
+    /** Waits (up to 60 s) for the ready line; fails with the log tail, and kills the node, if it dies or hangs. */
+    public MidiMeshProcess awaitReady() {
         try {
             E2E.await("ready line of " + spec.name(), READY_TIMEOUT)
-                    .failFast("node " + spec.name() + " exited before it was ready", () -> node.ready == null
-                            && !p.isAlive() && !node.stdoutReader.isAlive())
-                    .until(() -> node.ready != null);
+                    .failFast("node " + spec.name() + " exited before it was ready", () -> ready == null
+                            && !process.isAlive() && !stdoutReader.isAlive())
+                    .until(() -> ready != null);
         } catch (ConditionTimeoutException | TerminalFailureException | AssertionError e) {
-            String why = p.isAlive() ? "no ready line within " + READY_TIMEOUT.toSeconds() + " s"
-                    : "exited with code " + p.exitValue() + " before the ready line";
-            node.close();
-            throw new AssertionError(spec.name() + ": " + why + "; stdout: " + node.stdout() + "\n"
-                    + node.logTail(60), e);
+            String why = process.isAlive() ? "no ready line within " + READY_TIMEOUT.toSeconds() + " s"
+                    : "exited with code " + process.exitValue() + " before the ready line";
+            close();
+            throw new AssertionError(spec.name() + ": " + why + "; stdout: " + stdout() + "\n" + logTail(60), e);
         }
-        return node;
+        return this;
+    }
+
+    /** Whether the ready line was printed. */
+    public boolean isReady() {
+        return ready != null;
+    }
+
+    /** {@link System#nanoTime()} when the ready line was read; fails before that. */
+    public long readyAtNanos() {
+        assertTrue(ready != null, () -> spec.name() + " is not ready");
+        return readyAtNanos;
     }
 
     private void readStdout() {
@@ -173,6 +198,7 @@ public final class MidiMeshProcess implements AutoCloseable {
                 if (ready == null) {
                     Matcher m = READY.matcher(line);
                     if (m.matches()) {
+                        readyAtNanos = System.nanoTime();
                         ready = m;
                     }
                 }
@@ -196,8 +222,10 @@ public final class MidiMeshProcess implements AutoCloseable {
         return ready.group(2).toLowerCase(java.util.Locale.ROOT);
     }
 
+    /** The HTTP port from the ready line; before it, the spec's (0 when the node picks one). */
     public int httpPort() {
-        return Integer.parseInt(ready.group(3));
+        Matcher m = ready;
+        return m == null ? spec.httpPort() : Integer.parseInt(m.group(3));
     }
 
     public int udpPort() {

@@ -123,57 +123,16 @@ class TwoNodeMeshE2EIT {
     @Test
     void eachNodeListsTheOtherNodesDevices() {
         E2E.await("each node lists the other's devices", Duration.ofSeconds(10)).untilAsserted(() -> {
-            assertListsLocalAndRemote(a, b);
-            assertListsLocalAndRemote(b, a);
+            E2E.assertListsLocalAndRemote(a, b);
+            E2E.assertListsLocalAndRemote(b, a);
         });
-    }
-
-    private static void assertListsLocalAndRemote(MidiMeshProcess observer, MidiMeshProcess peer) {
-        MidiMeshProcess.Response r = observer.getJson("/midi/devices");
-        assertEquals(200, r.status(), r::toString);
-        List<JsonNode> local = new ArrayList<>();
-        List<JsonNode> remote = new ArrayList<>();
-        for (JsonNode d : r.path("devices")) {
-            if (d.path("is_local").asBoolean(false)) {
-                local.add(d);
-            } else {
-                remote.add(d);
-            }
-        }
-        assertDevice(local, 1, observer.spec().name() + " In", "input", observer, r);
-        assertDevice(local, 2, observer.spec().name() + " Out", "output", observer, r);
-        // Exactly the devices the peer lists as its own (its default two, plus whatever its drivers found here,
-        // such as the JDK's synthesizer).
-        List<String> peersOwn = new ArrayList<>();
-        for (JsonNode d : peer.getJson("/midi/devices").path("devices")) {
-            if (d.path("is_local").asBoolean(false)) {
-                peersOwn.add(d.path("id").asInt() + " " + d.path("name").asText() + " " + d.path("type").asText());
-            }
-        }
-        List<String> listed = remote.stream().filter(d -> peer.uuid().equalsIgnoreCase(d.path("owner_node").asText()))
-                .map(d -> d.path("id").asInt() + " " + d.path("name").asText() + " " + d.path("type").asText())
-                .toList();
-        assertEquals(peersOwn, listed, () -> observer + " should list exactly " + peer + "'s own devices: " + r);
-        assertEquals(remote.size(), listed.size(), () -> observer + " lists devices of nobody else: " + r);
-        assertDevice(remote, 1, peer.spec().name() + " In", "input", peer, r);
-        assertDevice(remote, 2, peer.spec().name() + " Out", "output", peer, r);
-    }
-
-    private static void assertDevice(List<JsonNode> devices, int id, String name, String type, MidiMeshProcess owner,
-            MidiMeshProcess.Response all) {
-        List<JsonNode> match = devices.stream().filter(d -> d.path("id").asInt(-1) == id
-                && owner.uuid().equalsIgnoreCase(d.path("owner_node").asText())).toList();
-        assertEquals(1, match.size(), () -> "one device " + id + " of " + owner + " expected: " + all);
-        JsonNode d = match.get(0);
-        assertEquals(name, d.path("name").asText(), () -> "device " + d);
-        assertEquals(type, d.path("type").asText(), () -> "device " + d);
-        assertEquals(owner.spec().name(), d.path("owner_name").asText(), () -> "device " + d);
     }
 
     @Test
     void routeCarriesOneThousandControlChangesInOrder() {
         // The route needs b's output in a's device list.
-        E2E.await("a lists b's devices", Duration.ofSeconds(10)).untilAsserted(() -> assertListsLocalAndRemote(a, b));
+        E2E.await("a lists b's devices", Duration.ofSeconds(10))
+                .untilAsserted(() -> E2E.assertListsLocalAndRemote(a, b));
         MidiMeshProcess.Response route = a.postJson("/routing/routes", E2E.routeBody("local", 1, b.uuid(), 2));
         assertEquals(201, route.status(), () -> "POST /routing/routes: " + route);
         assertFalse(route.path("route_id").asText("").isEmpty(), () -> "route without route_id: " + route);

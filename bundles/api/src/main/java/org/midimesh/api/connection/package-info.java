@@ -8,9 +8,11 @@
  * <p>2.0.0: the handover methods left {@code NetworkConnection} (they are the strategy SPI now);
  * {@code ConnectionStrategy} and {@code ConnectionHandover} moved there; {@code ConnectionMetrics} gained
  * {@code stalls}.
+ * <p>2.1.0: {@code Handshake} carries the optional version of the sender's device list
+ * ({@code Handshake.DevicesVersion}).
  */
 @Export
-@Version("2.0.0")
+@Version("2.1.0")
 package org.midimesh.api.connection;
 
 import org.osgi.annotation.bundle.Export;

@@ -10,6 +10,9 @@ import org.midimesh.api.DeviceType;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.Handshake;
+import org.midimesh.api.connection.Handshake.DevicesVersion;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
  * The JSON form of a {@link Handshake} (request and reply of {@code POST /network/handshake}; the README's "Handshake
@@ -25,7 +28,15 @@ final class HandshakeJson {
      */
     @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
     record Dto(String nodeId, String nodeName, String version, Integer httpPort, Integer udpPort, Integer tcpPort,
-            String hostname, List<DeviceDto> devices) {
+            String hostname, List<DeviceDto> devices,
+            @JsonInclude(JsonInclude.Include.NON_NULL) String devicesEpoch,
+            @JsonInclude(JsonInclude.Include.NON_NULL) Long devicesVersion) {
+
+        /** A handshake without a device list version (as from peers before it existed). */
+        Dto(String nodeId, String nodeName, String version, Integer httpPort, Integer udpPort, Integer tcpPort,
+                String hostname, List<DeviceDto> devices) {
+            this(nodeId, nodeName, version, httpPort, udpPort, tcpPort, hostname, devices, null, null);
+        }
     }
 
     @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
@@ -43,7 +54,8 @@ final class HandshakeJson {
             devices.add(new DeviceDto(d.id(), d.name(), d.type().wireName()));
         }
         return new Dto(n.id().toString(), n.name(), n.version(), n.httpPort(), n.udpPort(), n.tcpPort(), n.hostname(),
-                devices);
+                devices, h.devicesVersion().map(DevicesVersion::epoch).orElse(null),
+                h.devicesVersion().map(DevicesVersion::number).orElse(null));
     }
 
     /**
@@ -90,7 +102,8 @@ final class HandshakeJson {
             }
             devices.add(new DeviceInfo(devId, devName, type));
         }
-        return new Handshake(new NodeInfo(id, name, hostname, remoteAddress, http, udp, tcp, version), devices);
+        return new Handshake(new NodeInfo(id, name, hostname, remoteAddress, http, udp, tcp, version), devices,
+                DevicesVersion.fromWire(dto.devicesEpoch(), dto.devicesVersion()));
     }
 
     private static <T> T required(T value, String field) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,38 @@ class HandshakeJsonTest {
                 + "{\"id\":7,\"name\":\"Synth\",\"type\":\"output\"}]}", json);
         Handshake back = HandshakeJson.fromDto(mapper.readValue(json, HandshakeJson.Dto.class), "10.0.0.2");
         assertEquals(h, back);
+    }
+
+    /** protocol.md: devices_epoch and devices_version are optional, and come together. */
+    @Test
+    void shouldCarryTheDeviceListVersionWhenThereIsOne() throws Exception {
+        Handshake h = new Handshake(new NodeInfo(Fakes.PEER_ID, "beta", "beta.local", "10.0.0.2", 8474, 8475, 8476,
+                "0.1.0"), List.of(new DeviceInfo(1, "beta In", DeviceType.INPUT)),
+                Optional.of(new Handshake.DevicesVersion("3f2a9c", 7)));
+        String json = mapper.writeValueAsString(HandshakeJson.toDto(h));
+        assertEquals("{\"node_id\":\"22222222-2222-2222-2222-222222222222\",\"node_name\":\"beta\","
+                + "\"version\":\"0.1.0\",\"http_port\":8474,\"udp_port\":8475,\"tcp_port\":8476,"
+                + "\"hostname\":\"beta.local\",\"devices\":[{\"id\":1,\"name\":\"beta In\",\"type\":\"input\"}],"
+                + "\"devices_epoch\":\"3f2a9c\",\"devices_version\":7}", json);
+        assertEquals(h, HandshakeJson.fromDto(mapper.readValue(json, HandshakeJson.Dto.class), "10.0.0.2"));
+    }
+
+    @Test
+    void shouldNameTheInvalidDeviceListVersionField() {
+        String id = Fakes.PEER_ID.toString();
+        HandshakeJson.Dto epochOnly = new HandshakeJson.Dto(id, "beta", "1", 1, 2, 3, null, List.of(), "e1", null);
+        assertEquals("devices_version is missing: devices_epoch and devices_version come together",
+                assertThrows(IllegalArgumentException.class, () -> HandshakeJson.fromDto(epochOnly, "h")).getMessage());
+        HandshakeJson.Dto versionOnly = new HandshakeJson.Dto(id, "beta", "1", 1, 2, 3, null, List.of(), null, 4L);
+        assertEquals("devices_epoch is missing: devices_epoch and devices_version come together",
+                assertThrows(IllegalArgumentException.class, () -> HandshakeJson.fromDto(versionOnly, "h"))
+                        .getMessage());
+        HandshakeJson.Dto negative = new HandshakeJson.Dto(id, "beta", "1", 1, 2, 3, null, List.of(), "e1", -1L);
+        assertEquals("devices_version must be 0 or more, not -1",
+                assertThrows(IllegalArgumentException.class, () -> HandshakeJson.fromDto(negative, "h")).getMessage());
+        HandshakeJson.Dto blank = new HandshakeJson.Dto(id, "beta", "1", 1, 2, 3, null, List.of(), "a b", 1L);
+        assertEquals("devices_epoch must be 1..64 characters without blanks or control characters",
+                assertThrows(IllegalArgumentException.class, () -> HandshakeJson.fromDto(blank, "h")).getMessage());
     }
 
     @Test

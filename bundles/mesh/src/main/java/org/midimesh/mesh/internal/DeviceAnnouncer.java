@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.midimesh.api.NodeId;
@@ -28,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * mesh pool, so a slow peer holds one thread and delays nobody else; a peer gets at most one announcement at a time,
  * and a change during one is sent once more after it. A peer whose connection enters CONNECTED is told too when the
  * devices changed since it was last told: its handshake may have been built before the change, whose announcement then
- * found it not yet connected (the "connected with 0 devices for good" race of two nodes starting together).
+ * found it not yet connected (the "connected with 0 devices for good" race of two nodes starting together). Every
+ * reply is applied through {@link PeerDeviceLists}, so a reply carrying an older list of the peer's devices than one
+ * its own announcement brought meanwhile does not overwrite it.
  * <p>Threads: {@link #devicesChanged} runs on the device registry's callers (HTTP or driver threads) and only
  * schedules; the handshakes run on the mesh pool. {@link #lock} guards only the bookkeeping of who is being told.
  */
@@ -38,6 +39,8 @@ final class DeviceAnnouncer implements DeviceListener {
 
     private final ConnectionPool pool;
     private final Handshaker handshaker;
+    private final LocalDeviceList localList;
+    private final PeerDeviceLists peerLists;
     private final MeshScheduler scheduler;
     private final long delayMs;
     // The announcement waiting for its delay: swapped in by devicesChanged (any thread), which cancels the one it
@@ -47,22 +50,27 @@ final class DeviceAnnouncer implements DeviceListener {
     // Guarded by lock: connections whose announcement task is queued or running, and those of them to be told again.
     private final Set<NetworkConnection> telling = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Set<NetworkConnection> again = Collections.newSetFromMap(new IdentityHashMap<>());
-    // Local device changes so far: incremented by devicesChanged (any thread), read by the pool. A counter only.
-    private final AtomicLong changes = new AtomicLong();
-    // Guarded by lock: per peer node, the change count read before the last handshake that reached it.
+    // Guarded by lock: per peer node, the local list version read before the last handshake that reached it.
     private final Map<NodeId, Long> told = new HashMap<>();
 
-    /** @param delayMs how long after the last change the peers are told */
-    DeviceAnnouncer(ConnectionPool pool, Handshaker handshaker, MeshScheduler scheduler, long delayMs) {
+    /**
+     * @param localList counts the local device changes (the version our handshakes carry)
+     * @param peerLists where the peers' replies are applied, newest list first
+     * @param delayMs   how long after the last change the peers are told
+     */
+    DeviceAnnouncer(ConnectionPool pool, Handshaker handshaker, LocalDeviceList localList, PeerDeviceLists peerLists,
+            MeshScheduler scheduler, long delayMs) {
         this.pool = pool;
         this.handshaker = handshaker;
+        this.localList = localList;
+        this.peerLists = peerLists;
         this.scheduler = scheduler;
         this.delayMs = delayMs;
     }
 
     @Override
     public void devicesChanged(List<LocalDevice> now) {
-        changes.incrementAndGet();
+        localList.changed();
         ScheduledFuture<?> replaced = pending.getAndSet(scheduler.schedule(this::announce, delayMs));
         if (replaced != null) {
             replaced.cancel(false);
@@ -81,12 +89,13 @@ final class DeviceAnnouncer implements DeviceListener {
     /** A connection entered CONNECTED (on the pool): tell its peer if our devices changed since it was last told. */
     void connected(NetworkConnection c) {
         NodeId id = c.getRemoteId().orElse(null);
-        if (id == null || changes.get() == 0) {
+        long version = localList.version();
+        if (id == null || version == 0) {
             return;
         }
         boolean stale;
         synchronized (lock) {
-            stale = told.getOrDefault(id, 0L) < changes.get();
+            stale = told.getOrDefault(id, 0L) < version;
         }
         if (stale) {
             announceTo(c);
@@ -110,9 +119,9 @@ final class DeviceAnnouncer implements DeviceListener {
                 continue;
             }
             NodeInfo n = c.getRemoteNode().get();
-            long at = changes.get(); // before the handshake is built: what it carries is at least this new
+            long at = localList.version(); // before the handshake is built: what it carries is at least this new
             try {
-                c.handshakeCompleted(handshaker.handshake(n.address(), n.httpPort()));
+                peerLists.apply(c, handshaker.handshake(n.address(), n.httpPort()));
                 synchronized (lock) {
                     told.merge(n.id(), at, Math::max);
                 }

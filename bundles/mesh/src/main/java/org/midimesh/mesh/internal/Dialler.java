@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * connection; when the probe's handshake names the node, the probe joins the pool, or hands its handshake to the
  * connection that node already has and is closed: one connection per node, whichever side dialled first. A known
  * node's connection that turns FAILED or DISCONNECTED keeps that state while it is redialled with {@link Backoff}, one
- * handshake per attempt; a failed probe dials again with backoff. Nothing is dialled or redialled once the mesh is
- * closing.
+ * handshake per attempt; a failed probe dials again with backoff. A peer that answered "not ready" (503: it is
+ * starting) is dialled again after the first delay, so that nodes started together find each other soon after they
+ * are ready. Nothing is dialled or redialled once the mesh is closing.
  * <p>It is the mesh's {@link Opener}: every connection the mesh makes comes from {@link #open}, which listens to it.
  * <p>Threads: {@link #dial}, {@link #onStateChanged} and the redials run on the mesh pool ({@link MeshScheduler});
  * connection callbacks arrive on the strategy manager's event threads and are handed to the pool at once;
@@ -41,6 +42,7 @@ final class Dialler implements Opener {
     private final MeshScheduler scheduler;
     private final Backoff backoff;
     private final NodeId self;
+    private final PeerDeviceLists peerLists;
     // Told (on the pool) about every connection that enters CONNECTED, after probe adoption: the device announcer.
     private final Consumer<NetworkConnection> connected;
     // The pending redial per probed address and per known node: put on the pool, removed by forget on any thread. The
@@ -64,9 +66,11 @@ final class Dialler implements Opener {
      * @param handshaker does the redial handshakes
      * @param self       this node, whose own address is never kept as a peer
      * @param connected  told about each connection that enters CONNECTED (the pooled one, after a probe was adopted)
+     * @param peerLists  where handshakes are applied, so that an older device list never overwrites a newer one
      */
     Dialler(PeerDirectory directory, ConnectionPool pool, Opener strategies, Handshaker handshaker,
-            MeshScheduler scheduler, Backoff backoff, NodeId self, Consumer<NetworkConnection> connected) {
+            MeshScheduler scheduler, Backoff backoff, NodeId self, Consumer<NetworkConnection> connected,
+            PeerDeviceLists peerLists) {
         this.directory = directory;
         this.pool = pool;
         this.strategies = strategies;
@@ -75,6 +79,23 @@ final class Dialler implements Opener {
         this.backoff = backoff;
         this.self = self;
         this.connected = connected;
+        this.peerLists = peerLists;
+    }
+
+    /**
+     * The handshaker of the strategies, which apply its replies themselves: a reply comes with the newest list known
+     * of the peer's devices (see {@link PeerDeviceLists#merge}); a "not ready" answer is noted in the directory, so
+     * that the address is dialled again after the first backoff delay. Runs on the strategies' handshake threads.
+     */
+    static Handshaker forStrategies(Handshaker handshaker, PeerDeviceLists peerLists, PeerDirectory directory) {
+        return (host, httpPort) -> {
+            try {
+                return peerLists.merge(handshaker.handshake(host, httpPort));
+            } catch (PeerNotReadyException e) {
+                directory.answeredNotReady(PeerDirectory.key(host, httpPort));
+                throw e;
+            }
+        };
     }
 
     /** Opens a connection and listens to it, so that the dialler sees it connect, fail and disconnect. */
@@ -161,7 +182,8 @@ final class Dialler implements Opener {
         if (!pool.add(id, c)) {
             NetworkConnection existing = pool.get(id).orElse(null);
             if (existing != null && existing != c) {
-                existing.handshakeCompleted(new Handshake(c.getRemoteNode().orElseThrow(), c.getRemoteDevices()));
+                // The probe's reply may be older than what the peer's own handshakes brought meanwhile: newest wins.
+                peerLists.applyNewest(existing, new Handshake(c.getRemoteNode().orElseThrow(), c.getRemoteDevices()));
             }
             discard(c);
         }
@@ -215,10 +237,13 @@ final class Dialler implements Opener {
                 return;
             }
             if (!scheduler.closing() && pool.get(node).orElse(null) == c) {
-                c.handshakeCompleted(reply);
+                peerLists.apply(c, reply);
             }
         } catch (IOException e) {
             LOG.debug("reconnect to {} (attempt {}) failed: {}", node, attempt, e.getMessage());
+            if (e instanceof PeerNotReadyException) {
+                directory.nodeConnected(node); // it is starting: the backoff starts again from the first delay
+            }
             scheduleRedial(c);
         }
     }

@@ -8,8 +8,10 @@ import org.midimesh.api.DeviceType;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.Handshake;
+import org.midimesh.api.connection.Handshake.DevicesVersion;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
@@ -20,7 +22,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 record HandshakeMessage(@JsonProperty("node_id") String nodeId, @JsonProperty("node_name") String nodeName,
         @JsonProperty("hostname") String hostname, @JsonProperty("version") String version,
         @JsonProperty("http_port") int httpPort, @JsonProperty("udp_port") int udpPort,
-        @JsonProperty("tcp_port") int tcpPort, @JsonProperty("devices") List<Device> devices) {
+        @JsonProperty("tcp_port") int tcpPort, @JsonProperty("devices") List<Device> devices,
+        @JsonProperty("devices_epoch") @JsonInclude(JsonInclude.Include.NON_NULL) String devicesEpoch,
+        @JsonProperty("devices_version") @JsonInclude(JsonInclude.Include.NON_NULL) Long devicesVersion) {
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     record Device(@JsonProperty("id") int id, @JsonProperty("name") String name, @JsonProperty("type") String type) {
@@ -33,7 +37,8 @@ record HandshakeMessage(@JsonProperty("node_id") String nodeId, @JsonProperty("n
         }
         NodeInfo n = h.node();
         return new HandshakeMessage(n.id().toString(), n.name(), n.hostname(), n.version(), n.httpPort(), n.udpPort(),
-                n.tcpPort(), ds);
+                n.tcpPort(), ds, h.devicesVersion().map(DevicesVersion::epoch).orElse(null),
+                h.devicesVersion().map(DevicesVersion::number).orElse(null));
     }
 
     /**
@@ -67,6 +72,6 @@ record HandshakeMessage(@JsonProperty("node_id") String nodeId, @JsonProperty("n
                 }
             }
         }
-        return new Handshake(node, list);
+        return new Handshake(node, list, DevicesVersion.fromWire(devicesEpoch, devicesVersion));
     }
 }

@@ -1,17 +1,11 @@
 package org.midimesh.mesh.internal;
 
-import java.util.ArrayList;
-import java.util.List;
-
-import org.midimesh.api.DeviceInfo;
 import org.midimesh.api.LocalNode;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.ConnectionPool;
 import org.midimesh.api.connection.Handshake;
 import org.midimesh.api.connection.NetworkConnection;
-import org.midimesh.api.devices.DeviceRegistry;
-import org.midimesh.api.devices.LocalDevice;
 
 /**
  * The server side of the handshake ({@code POST /network/handshake}, served by the http bundle): records the peer
@@ -22,20 +16,24 @@ import org.midimesh.api.devices.LocalDevice;
 final class HandshakeServer {
 
     private final LocalNode local;
-    private final DeviceRegistry devices;
+    private final LocalDeviceList localList;
+    private final PeerDeviceLists peerLists;
     private final ConnectionPool pool;
     private final PeerDirectory directory;
     private final Opener connections;
     private final MeshScheduler scheduler;
 
     /**
+     * @param localList   builds this node's handshake, for the reply
+     * @param peerLists   keeps each peer's newest device list: an inbound handshake never overwrites a newer one
      * @param connections makes the connection of a peer that has none yet
      * @param scheduler   tells whether the mesh is stopping (then handshakes are refused)
      */
-    HandshakeServer(LocalNode local, DeviceRegistry devices, ConnectionPool pool, PeerDirectory directory,
-            Opener connections, MeshScheduler scheduler) {
+    HandshakeServer(LocalNode local, LocalDeviceList localList, PeerDeviceLists peerLists, ConnectionPool pool,
+            PeerDirectory directory, Opener connections, MeshScheduler scheduler) {
         this.local = local;
-        this.devices = devices;
+        this.localList = localList;
+        this.peerLists = peerLists;
         this.pool = pool;
         this.directory = directory;
         this.connections = connections;
@@ -44,23 +42,13 @@ final class HandshakeServer {
 
     /** This node's handshake as sent to peers, with the local devices as they are now. */
     Handshake localHandshake() {
-        return localHandshake(local, devices);
-    }
-
-    /** This node's handshake: reachable at the bind address, or at the host name when bound to every interface. */
-    static Handshake localHandshake(LocalNode local, DeviceRegistry devices) {
-        String bind = local.bindAddress();
-        String address = "0.0.0.0".equals(bind) || "::".equals(bind) ? local.hostname() : bind;
-        List<DeviceInfo> list = new ArrayList<>();
-        for (LocalDevice d : devices.devices()) {
-            list.add(d.toInfo());
-        }
-        return new Handshake(local.toNodeInfo(address), list);
+        return localList.handshake();
     }
 
     /**
      * Takes an inbound handshake: the peer's connection (made now if it has none) becomes CONNECTED with the peer's
-     * node, reached at {@code remoteAddress}, and devices; an unknown peer is remembered as inbound.
+     * node, reached at {@code remoteAddress}, and devices (unless it has a newer list of them already); an unknown
+     * peer is remembered as inbound.
      *
      * @return this node's handshake, for the reply
      * @throws IllegalArgumentException naming {@code node_id} when the peer claims this node's own id
@@ -85,7 +73,7 @@ final class HandshakeServer {
                 c = pool.get(id).orElseThrow(() -> new IllegalStateException("connection vanished"));
             }
         }
-        c.handshakeCompleted(new Handshake(node, peer.devices()));
+        peerLists.apply(c, new Handshake(node, peer.devices(), peer.devicesVersion()));
         directory.inbound(id, remoteAddress, node.httpPort());
         return localHandshake();
     }

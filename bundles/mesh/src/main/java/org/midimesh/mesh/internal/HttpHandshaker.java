@@ -17,7 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The client side of the handshake: POST our {@link HandshakeMessage} to the peer's /network/handshake and read its
- * reply with Jackson. Thread-safe (HttpClient and a configured ObjectMapper are); blocks the calling thread for at most
+ * reply with Jackson. A 503 answer (the peer is starting or stopping) throws {@link PeerNotReadyException}. Thread-safe (HttpClient and a configured ObjectMapper are); blocks the calling thread for at most
  * the connect timeout plus the request timeout.
  */
 final class HttpHandshaker implements Handshaker {
@@ -51,8 +51,9 @@ final class HttpHandshaker implements Handshaker {
             throw new IOException("interrupted", e);
         }
         if (response.statusCode() != 200) {
-            throw new IOException("peer answered " + response.statusCode() + ": "
-                    + new String(response.body(), java.nio.charset.StandardCharsets.UTF_8));
+            String message = "peer answered " + response.statusCode() + ": "
+                    + new String(response.body(), java.nio.charset.StandardCharsets.UTF_8);
+            throw response.statusCode() == 503 ? new PeerNotReadyException(message) : new IOException(message);
         }
         try {
             return json.readValue(response.body(), HandshakeMessage.class).toHandshake(host);

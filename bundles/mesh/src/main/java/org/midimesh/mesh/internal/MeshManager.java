@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
  * The mesh: the DS component that provides {@link Mesh} and wires its roles. {@link PeerDirectory} knows the peer
  * addresses; {@link Dialler} dials them, adopts probes into the pool and redials lost peers with backoff;
  * {@link HandshakeServer} answers inbound handshakes; {@link DeviceAnnouncer} tells peers about local device changes;
- * {@link PeerDatagrams} takes heartbeats and goodbyes. Every connection is made by {@link StrategyControl#open}, which
- * alone decides (and changes) which strategy runs it.
+ * {@link PeerDatagrams} takes heartbeats and goodbyes; {@link LocalDeviceList} builds our handshake with the version
+ * of our device list, and {@link PeerDeviceLists} keeps the newest list of each peer's. Every connection is made by
+ * {@link StrategyControl#open}, which alone decides (and changes) which strategy runs it.
  * <p>Threads: it owns the pool {@code midimesh-mesh-<n>} (2 threads), on which every dial, redial, probe adoption and
  * device announcement runs; activation and deactivation run on SCR's thread, the {@link Mesh} methods on their
  * callers' (HTTP) threads. It holds no lock of its own.
@@ -62,6 +63,9 @@ public final class MeshManager implements Mesh {
     private final HandshakeServer server;
     private final DeviceAnnouncer announcer;
     private final PeerDatagrams datagrams;
+    private final PeerDeviceLists peerLists = new PeerDeviceLists();
+    /** The keys of the --peer addresses, dialled by dialStaticPeers. */
+    private final List<String> staticPeers;
     /** Set in publishListeners and closed in deactivate, both on SCR's thread; null in unit tests. */
     private ListenerRegistrations listeners;
 
@@ -73,21 +77,27 @@ public final class MeshManager implements Mesh {
         this.executor = new ScheduledThreadPoolExecutor(THREADS, new NamedThreadFactory("midimesh-mesh", true));
         executor.setRemoveOnCancelPolicy(true);
         this.scheduler = new MeshScheduler(executor);
-        Handshaker handshaker = new HttpHandshaker(() -> HandshakeServer.localHandshake(local, devices),
+        LocalDeviceList localList = new LocalDeviceList(local, devices);
+        Handshaker handshaker = new HttpHandshaker(localList::handshake,
                 Duration.ofMillis(config.handshake_connect_timeout_ms()),
                 Duration.ofMillis(config.handshake_timeout_ms()));
+        Handshaker forStrategies = Dialler.forStrategies(handshaker, peerLists, directory);
         Duration heartbeatTimeout = Duration.ofMillis(config.timeout_ms());
         Opener byStrategies = (host, httpPort) -> strategies.open(
-                new ConnectionContext(host, httpPort, handshaker, link, heartbeatTimeout));
-        this.announcer = new DeviceAnnouncer(pool, handshaker, scheduler, config.announce_delay_ms());
+                new ConnectionContext(host, httpPort, forStrategies, link, heartbeatTimeout));
+        this.announcer = new DeviceAnnouncer(pool, handshaker, localList, peerLists, scheduler,
+                config.announce_delay_ms());
         this.dialler = new Dialler(directory, pool, byStrategies, handshaker, scheduler, Backoff.of(config),
-                local.id(), announcer::connected);
-        this.server = new HandshakeServer(local, devices, pool, directory, dialler, scheduler);
+                local.id(), announcer::connected, peerLists);
+        this.server = new HandshakeServer(local, localList, peerLists, pool, directory, dialler, scheduler);
         this.datagrams = new PeerDatagrams(pool);
-        // Last: the first dials go to the pool now, and submitting publishes every field above to its threads.
+        // Known now, dialled once the device listener is registered (dialStaticPeers).
+        List<String> keys = new ArrayList<>();
         for (PeerAddress a : parse(local.staticPeers())) {
-            addPeer(a.host(), a.port(), PeerSource.STATIC);
+            checkAddress(a.host(), a.port());
+            keys.add(directory.add(a.host(), a.port(), PeerSource.STATIC));
         }
+        this.staticPeers = List.copyOf(keys);
         LOG.info("mesh activated: node {}, {} static peer(s)", local.id(), local.staticPeers().size());
         if ("mdns".equals(local.discovery())) {
             LOG.warn("mDNS discovery is not in this version yet: peers are found only through --peer and "
@@ -111,12 +121,24 @@ public final class MeshManager implements Mesh {
 
     /**
      * Publishes the datagram and device listeners once the mesh is active (DS would declare them as services of this
-     * component, forming a cycle with the transport and the registry it uses; see ListenerRegistrations).
+     * component, forming a cycle with the transport and the registry it uses; see ListenerRegistrations), then dials
+     * the static peers.
      */
     @Activate
     void publishListeners(BundleContext context) {
         listeners = new ListenerRegistrations(context).register(DatagramListener.class, datagrams)
                 .register(DeviceListener.class, announcer);
+        dialStaticPeers();
+    }
+
+    /**
+     * Dials the {@code --peer} addresses, on the pool. Only once the device listener is registered: a handshake built
+     * before then could carry a device list whose next change (a driver binding on another thread while the mesh
+     * activates) the announcer never heard of, so no peer would be told (issue 7). From the registration on, every
+     * change is counted, and each handshake carries the list as it is when it is built.
+     */
+    void dialStaticPeers() {
+        staticPeers.forEach(dialler::dialSoon);
     }
 
     /** The heartbeats and goodbyes listener, as registered. */
@@ -168,16 +190,21 @@ public final class MeshManager implements Mesh {
 
     @Override
     public void addPeer(String host, int httpPort, PeerSource source) {
+        checkAddress(host, httpPort);
+        dialler.dialSoon(directory.add(host, httpPort, source));
+    }
+
+    private static void checkAddress(String host, int httpPort) {
         if (host == null || host.isBlank() || httpPort < 1 || httpPort > 65535) {
             throw new IllegalArgumentException("address must be host:port with a port 1..65535");
         }
-        dialler.dialSoon(directory.add(host, httpPort, source));
     }
 
     @Override
     public boolean forget(NodeId peer) {
         boolean forgotten = dialler.forget(peer);
         datagrams.forget(peer);
+        peerLists.forget(peer);
         if (forgotten) {
             LOG.info("forgot peer {}", peer);
         }

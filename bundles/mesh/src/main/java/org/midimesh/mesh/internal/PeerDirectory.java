@@ -31,6 +31,8 @@ final class PeerDirectory {
         /** Dials the address while its node is unknown; null once a handshake named the node. */
         NetworkConnection probe;
         int probeFailures;
+        /** The last handshake there was answered "not ready" (503): the next probe failure counts as a first one. */
+        boolean notReady;
 
         Entry(String host, int port, PeerSource source) {
             this.host = host;
@@ -125,6 +127,7 @@ final class PeerDirectory {
                     e.probe = null;
                     e.nodeId = node;
                     e.probeFailures = 0;
+                    e.notReady = false;
                     wasProbe = true;
                 }
             }
@@ -132,16 +135,34 @@ final class PeerDirectory {
         return wasProbe;
     }
 
-    /** Counts a failure of the probe {@code c}; empty when {@code c} probes no address (any more). */
+    /**
+     * Counts a failure of the probe {@code c}; empty when {@code c} probes no address (any more). After a "not ready"
+     * answer ({@link #answeredNotReady}) the count starts again: the node there is starting and answers soon.
+     */
     Optional<ProbeFailure> probeFailed(NetworkConnection c) {
         synchronized (lock) {
-            for (Map.Entry<String, Entry> e : entries.entrySet()) {
-                if (e.getValue().probe == c) {
-                    return Optional.of(new ProbeFailure(e.getKey(), e.getValue().probeFailures++));
+            for (Map.Entry<String, Entry> me : entries.entrySet()) {
+                Entry e = me.getValue();
+                if (e.probe == c) {
+                    if (e.notReady) {
+                        e.notReady = false;
+                        e.probeFailures = 0;
+                    }
+                    return Optional.of(new ProbeFailure(me.getKey(), e.probeFailures++));
                 }
             }
         }
         return Optional.empty();
+    }
+
+    /** A handshake with the address {@code key} was answered "not ready" (503); nothing when it is not known. */
+    void answeredNotReady(String key) {
+        synchronized (lock) {
+            Entry e = entries.get(key);
+            if (e != null) {
+                e.notReady = true;
+            }
+        }
     }
 
     /** Counts a failure of {@code node}'s connection; returns its failures in a row, this one included. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.Handshaker;
+import org.midimesh.api.test.TestLocalNode;
 import org.midimesh.api.test.contract.InMemoryConnectionPool;
 import org.midimesh.common.NamedThreadFactory;
 
@@ -42,6 +44,9 @@ class DeviceAnnouncerTest {
     final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(2,
             new NamedThreadFactory("test-mesh", true));
     final MeshScheduler scheduler = new MeshScheduler(executor);
+    final LocalDeviceList localList = new LocalDeviceList(TestLocalNode.of(Fixtures.LOCAL, "local", Path.of("target")),
+            Fixtures.devices());
+    final PeerDeviceLists peerLists = new PeerDeviceLists();
     final Map<String, NodeId> nodes = new ConcurrentHashMap<>();
     final Map<String, FakeConnection> connections = new ConcurrentHashMap<>();
     final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
@@ -108,7 +113,7 @@ class DeviceAnnouncerTest {
     }
 
     DeviceAnnouncer announcer(long delayMs) {
-        return new DeviceAnnouncer(pool, handshaker, scheduler, delayMs);
+        return new DeviceAnnouncer(pool, handshaker, localList, peerLists, scheduler, delayMs);
     }
 
     @Test
@@ -188,6 +193,33 @@ class DeviceAnnouncerTest {
         announcer.connected(connections.get(FAST)); // reconnects: it already has the current list
         announcer.connected(late);
         await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> calls(FAST) == 1 && calls(GONE) == 1);
+    }
+
+    /**
+     * Issue 7: the peer's reply to our announcement was built before its own devices changed, and its announcement
+     * of that change reached us first. The reply does not overwrite the newer list.
+     */
+    @Test
+    void shouldNotLetAnOlderReplyOverwriteTheNewerListThePeerAnnounced() {
+        FakeConnection c = connections.get(FAST);
+        NodeId peer = nodes.get(FAST);
+        peerLists.apply(c, Fixtures.versioned(peer, FAST, 7011, "e1", 2, "peer In", "peer Out"));
+        DeviceAnnouncer announcer = new DeviceAnnouncer(pool,
+                (host, port) -> Fixtures.versioned(nodes.get(host), host, port, "e1", 1), localList, peerLists,
+                scheduler, 0);
+        announcer.devicesChanged(List.of());
+        await().atMost(WAIT).until(() -> handshakes(FAST) >= 3);
+        assertEquals(List.of("peer In", "peer Out"), Fixtures.names(c.handshakes.get(c.handshakes.size() - 1)));
+        assertEquals(List.of("peer In", "peer Out"), c.getRemoteDevices().stream().map(d -> d.name()).toList());
+    }
+
+    @Test
+    void shouldCountEveryChangeInTheVersionOurHandshakesCarry() {
+        DeviceAnnouncer announcer = announcer(10_000);
+        assertEquals(0, localList.handshake().devicesVersion().orElseThrow().number());
+        announcer.devicesChanged(List.of());
+        announcer.devicesChanged(List.of());
+        assertEquals(2, localList.handshake().devicesVersion().orElseThrow().number());
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.midimesh.mesh.internal.Fixtures.LOCAL;
 import static org.midimesh.mesh.internal.Fixtures.OTHER;
@@ -39,6 +40,7 @@ class DiallerTest {
     final FakeStrategyControl strategies = new FakeStrategyControl();
     final RecordingExecutor executor = new RecordingExecutor();
     final MeshScheduler scheduler = new MeshScheduler(executor);
+    final PeerDeviceLists peerLists = new PeerDeviceLists();
     /** What the redial handshakes answer; by default the peer at the address it was dialled at. */
     volatile Handshaker answers = (host, port) -> Fixtures.handshake(PEER, host, port);
     /** The state of the redialled connection at each redial handshake. */
@@ -54,7 +56,7 @@ class DiallerTest {
                     statesWhileRedialling.add(redialled.getState());
                 }
                 return answers.handshake(host, port);
-            }, scheduler, new Backoff(500, 4000), LOCAL, connectedOnes::add);
+            }, scheduler, new Backoff(500, 4000), LOCAL, connectedOnes::add, peerLists);
 
     @AfterEach
     void tearDown() throws InterruptedException {
@@ -150,6 +152,39 @@ class DiallerTest {
         assertFalse(connectedOnes.contains(probe), "the announcer was told about the discarded probe");
     }
 
+    /**
+     * Issue 7, both nodes dialling at once: the peer's own handshake brought its new list to the pooled connection
+     * while our probe's reply, older, was on its way; handing the probe over keeps the newer list.
+     */
+    @Test
+    void shouldNotLetAProbesOlderReplyOverwriteTheNewerListThePeerSent() {
+        FakeConnection existing = (FakeConnection) dialler.open("127.0.0.9", 7011);
+        assertTrue(pool.add(PEER, existing));
+        String key = directory.add("127.0.0.1", 7011, PeerSource.STATIC);
+        dialler.dial(key);
+        FakeConnection probe = strategies.opened.get(1);
+        // The probe's reply reaches the strategy's handshaker: built before the peer's devices changed, the newest yet.
+        Handshake reply = peerLists.merge(Fixtures.versioned(PEER, "127.0.0.1", 7011, "e1", 0));
+        // Meanwhile the peer's own handshake brings its new list to the pooled connection.
+        peerLists.apply(existing, Fixtures.versioned(PEER, "127.0.0.9", 7011, "e1", 1, "peer In", "peer Out"));
+        probe.handshakeCompleted(reply); // then the strategy applies the reply: the probe connects and is handed over
+        await().atMost(WAIT).until(() -> probe.closed);
+        assertSame(existing, pool.get(PEER).orElseThrow());
+        assertEquals(List.of("peer In", "peer Out"), Fixtures.names(existing.handshakes.get(
+                existing.handshakes.size() - 1)), "the newer list stays");
+    }
+
+    @Test
+    void shouldNotLetARedialsOlderReplyOverwriteANewerList() {
+        FakeConnection c = connectedPeer();
+        peerLists.apply(c, Fixtures.versioned(PEER, "127.0.0.9", 7011, "e1", 4, "peer In", "peer Out"));
+        c.fail();
+        answers = (host, port) -> Fixtures.versioned(PEER, host, port, "e1", 3);
+        dialler.redial(PEER, c, 1);
+        assertEquals(ConnectionState.CONNECTED, c.getState());
+        assertEquals(List.of("peer In", "peer Out"), c.getRemoteDevices().stream().map(d -> d.name()).toList());
+    }
+
     @Test
     void shouldDropAProbeThatReachedThisNodeItself() {
         String key = directory.add("127.0.0.1", 7474, PeerSource.STATIC);
@@ -173,6 +208,52 @@ class DiallerTest {
         }
         assertEquals(List.of(500L, 1000L, 2000L, 4000L, 4000L), executor.delays);
         assertEquals(1, strategies.opened.size(), "one probe per address, however often it fails");
+    }
+
+    /** Nodes started together: the other answers 503 until its mesh is up, then it is dialled again soon. */
+    @Test
+    void shouldDialAStartingPeerAgainAfterTheFirstDelay() {
+        String key = directory.add("127.0.0.1", 7011, PeerSource.STATIC);
+        dialler.dial(key);
+        FakeConnection probe = strategies.opened.get(0);
+        probe.fail(); // connection refused: not even listening yet
+        await().atMost(WAIT).until(() -> probe.connects.get() == 2);
+        probe.fail();
+        await().atMost(WAIT).until(() -> probe.connects.get() == 3);
+        Handshaker ofStrategies = Dialler.forStrategies((host, port) -> {
+            throw new PeerNotReadyException("peer answered 503: the /network API is not ready");
+        }, peerLists, directory);
+        assertThrows(PeerNotReadyException.class, () -> ofStrategies.handshake("127.0.0.1", 7011));
+        probe.fail(); // the strategy saw the 503 as a failed handshake
+        await().atMost(WAIT).until(() -> probe.connects.get() == 4);
+        assertEquals(List.of(500L, 1000L, 500L), executor.delays);
+    }
+
+    @Test
+    void shouldRedialAKnownPeerThatIsStartingAgainAfterTheFirstDelay() {
+        redialled = connectedPeer();
+        AtomicInteger calls = new AtomicInteger();
+        answers = (host, port) -> {
+            int n = calls.incrementAndGet();
+            if (n <= 2) {
+                throw new IOException("connection refused");
+            }
+            if (n <= 4) {
+                throw new PeerNotReadyException("peer answered 503: the /network API is not ready");
+            }
+            return Fixtures.handshake(PEER, host, port);
+        };
+        redialled.fail();
+        await().atMost(WAIT).until(() -> redialled.handshakes.size() == 2);
+        assertEquals(List.of(500L, 1000L, 2000L, 500L, 500L), executor.delays);
+    }
+
+    @Test
+    void shouldHandTheStrategiesTheNewestListKnownOfThePeer() throws IOException {
+        peerLists.merge(Fixtures.versioned(PEER, "127.0.0.1", 7011, "e1", 2, "peer In", "peer Out"));
+        Handshaker ofStrategies = Dialler.forStrategies(
+                (host, port) -> Fixtures.versioned(PEER, host, port, "e1", 1), peerLists, directory);
+        assertEquals(List.of("peer In", "peer Out"), Fixtures.names(ofStrategies.handshake("127.0.0.1", 7011)));
     }
 
     @Test

@@ -40,6 +40,9 @@ final class FakeConnection implements FakeConnectionDefaults {
     final List<Handshake> handshakes = new CopyOnWriteArrayList<>();
     final List<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
     final ConcurrentLinkedQueue<String> lockViolations = new ConcurrentLinkedQueue<>();
+    // Set by a test, taken (once) by the next handshakeCompleted, which runs it on its caller's thread before it records
+    // its handshake: another thread's call, landing in between, made deterministic.
+    volatile Runnable beforeNextHandshake;
 
     FakeConnection(ConnectionContext context, boolean checkLocks) {
         this.context = context;
@@ -80,6 +83,11 @@ final class FakeConnection implements FakeConnectionDefaults {
     @Override
     public void handshakeCompleted(Handshake p) {
         check("handshakeCompleted");
+        Runnable before = beforeNextHandshake;
+        if (before != null) {
+            beforeNextHandshake = null;
+            before.run();
+        }
         peer = p;
         handshakes.add(p);
         moveTo(ConnectionState.CONNECTED);

@@ -35,6 +35,25 @@ final class Fixtures {
                         new DeviceInfo(2, name + " Out", DeviceType.OUTPUT)));
     }
 
+    /**
+     * {@code id}'s handshake carrying version {@code number} of epoch {@code epoch} of its device list: outputs named
+     * {@code devices}, with ids 1, 2, ...
+     */
+    static Handshake versioned(NodeId id, String address, int httpPort, String epoch, long number,
+            String... devices) {
+        Handshake plain = handshake(id, address, httpPort);
+        List<DeviceInfo> list = new java.util.ArrayList<>();
+        for (int i = 0; i < devices.length; i++) {
+            list.add(new DeviceInfo(i + 1, devices[i], DeviceType.OUTPUT));
+        }
+        return new Handshake(plain.node(), list, Optional.of(new Handshake.DevicesVersion(epoch, number)));
+    }
+
+    /** The names of the devices {@code h} carries. */
+    static List<String> names(Handshake h) {
+        return h.devices().stream().map(DeviceInfo::name).toList();
+    }
+
     static Handshake peerHandshake() {
         return handshake(PEER, "ignored", 7011);
     }

@@ -41,7 +41,9 @@ class HandshakeServerTest {
     final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
     final MeshScheduler scheduler = new MeshScheduler(executor);
     final Opener opener = (host, port) -> strategies.open(Fixtures.context(host, port));
-    final HandshakeServer server = new HandshakeServer(local, Fixtures.devices(), pool, directory, opener, scheduler);
+    final PeerDeviceLists peerLists = new PeerDeviceLists();
+    final HandshakeServer server = new HandshakeServer(local, new LocalDeviceList(local, Fixtures.devices()), peerLists,
+            pool, directory, opener, scheduler);
 
     @AfterEach
     void tearDown() {
@@ -75,6 +77,25 @@ class HandshakeServerTest {
         assertEquals(ConnectionState.CONNECTED, c.getState());
         assertEquals(fewer.devices(), c.getRemoteDevices());
         assertEquals(1, directory.peers().size());
+    }
+
+    /** Issue 7: the peer's handshakes travel on several HTTP exchanges at once; the newest list stays. */
+    @Test
+    void shouldKeepThePeersNewerListWhenAnOlderHandshakeArrivesLater() {
+        server.accept(Fixtures.versioned(PEER, "ignored", 7011, "e1", 2, "peer In", "peer Out"), "127.0.0.9");
+        Handshake reply = server.accept(Fixtures.versioned(PEER, "ignored", 7011, "e1", 1), "127.0.0.9");
+        FakeConnection c = strategies.opened.get(0);
+        assertEquals(List.of("peer In", "peer Out"), c.getRemoteDevices().stream().map(DeviceInfo::name).toList());
+        assertEquals(ConnectionState.CONNECTED, c.getState());
+        assertEquals(server.localHandshake(), reply, "the older handshake is answered all the same");
+        server.accept(Fixtures.versioned(PEER, "ignored", 7011, "restarted", 0), "127.0.0.9");
+        assertEquals(List.of(), c.getRemoteDevices(), "a peer that started again counts from 0 again");
+    }
+
+    @Test
+    void shouldReplyWithTheVersionOfItsDeviceList() {
+        Handshake reply = server.accept(peerHandshake(), "127.0.0.9");
+        assertEquals(0, reply.devicesVersion().orElseThrow().number());
     }
 
     @Test
@@ -112,7 +133,8 @@ class HandshakeServerTest {
             pool.add(PEER, winner); // another handshake of the same peer, on another HTTP thread, was quicker
             return strategies.open(Fixtures.context(host, port));
         };
-        HandshakeServer racy = new HandshakeServer(local, Fixtures.devices(), pool, directory, racing, scheduler);
+        HandshakeServer racy = new HandshakeServer(local, new LocalDeviceList(local, Fixtures.devices()), peerLists,
+                pool, directory, racing, scheduler);
         racy.accept(peerHandshake(), "127.0.0.9");
         assertSame(winner, pool.get(PEER).orElseThrow());
         assertEquals(ConnectionState.CONNECTED, winner.getState());
@@ -122,7 +144,7 @@ class HandshakeServerTest {
     @Test
     void shouldNameItsHostWhenBoundToEveryInterface() {
         LocalNode everywhere = new BoundTo("0.0.0.0", local);
-        Handshake ours = HandshakeServer.localHandshake(everywhere, Fixtures.devices());
+        Handshake ours = new LocalDeviceList(everywhere, Fixtures.devices()).handshake();
         assertEquals("localhost", ours.node().address());
         assertEquals("127.0.0.1", server.localHandshake().node().address());
     }

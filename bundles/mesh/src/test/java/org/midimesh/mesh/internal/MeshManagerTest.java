@@ -160,6 +160,7 @@ class MeshManagerTest {
         LocalNode withPeers = new TestLocalNode(LOCAL, "local", Path.of("target"), 7474, 7475, 7476, Optional.empty(),
                 List.of("127.0.0.1:7011", "[::1]:7021"));
         mesh = mesh(withPeers); // the constructor adds the static peers: nothing else has happened yet
+        mesh.dialStaticPeers(); // as activation does once the listeners are registered
         mesh.addPeer("127.0.0.3", 7031, PeerSource.API);
         await().atMost(WAIT).until(() -> strategies.opened.size() == 3
                 && strategies.opened.stream().allMatch(c -> c.getState() == ConnectionState.CONNECTING));
@@ -167,6 +168,29 @@ class MeshManagerTest {
                 .map(c -> c.context.host() + ":" + c.context.httpPort()).collect(Collectors.toSet()));
         assertEquals(List.of(PeerSource.STATIC, PeerSource.STATIC, PeerSource.API),
                 mesh.peers().stream().map(p -> p.source()).toList());
+    }
+
+    /**
+     * Issue 7: a handshake built before the device listener is registered could carry a list whose next change (a
+     * driver binding while the mesh activates) nobody announces; so the static peers are dialled only after that.
+     */
+    @Test
+    void shouldDialTheStaticPeersOnlyOnceActivationRegisteredTheListeners() {
+        mesh.deactivate();
+        mesh = mesh(new TestLocalNode(LOCAL, "local", Path.of("target"), 7474, 7475, 7476, Optional.empty(),
+                List.of("127.0.0.1:7011")));
+        await().during(Duration.ofMillis(200)).atMost(WAIT).until(() -> strategies.opened.isEmpty());
+        assertEquals(1, mesh.peers().size(), "the static peer is known from the start");
+        mesh.dialStaticPeers();
+        await().atMost(WAIT).until(() -> strategies.opened.size() == 1);
+    }
+
+    @Test
+    void shouldRefuseAStaticPeerWithAnInvalidPort() {
+        LocalNode bad = new TestLocalNode(LOCAL, "local", Path.of("target"), 7474, 7475, 7476, Optional.empty(),
+                List.of("127.0.0.1:70000"));
+        assertEquals("address must be host:port with a port 1..65535",
+                assertThrows(IllegalArgumentException.class, () -> mesh(bad)).getMessage());
     }
 
     @Test

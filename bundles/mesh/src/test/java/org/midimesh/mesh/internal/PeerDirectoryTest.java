@@ -67,6 +67,20 @@ class PeerDirectoryTest {
     }
 
     @Test
+    void shouldCountProbeFailuresFromTheFirstAgainAfterANotReadyAnswer() {
+        String key = directory.add("127.0.0.1", 7011, PeerSource.STATIC);
+        FakeConnection p = probe("127.0.0.1");
+        directory.offerProbe(key, p);
+        directory.probeFailed(p);
+        directory.probeFailed(p);
+        directory.answeredNotReady(key);
+        assertEquals(new PeerDirectory.ProbeFailure(key, 0), directory.probeFailed(p).orElseThrow(), "it is starting");
+        assertEquals(new PeerDirectory.ProbeFailure(key, 1), directory.probeFailed(p).orElseThrow());
+        directory.answeredNotReady("127.0.0.5:7011"); // unknown: nothing to note
+        assertEquals(Optional.empty(), directory.target("127.0.0.5:7011"));
+    }
+
+    @Test
     void shouldCountNodeFailuresInARow() {
         assertEquals(1, directory.nodeFailed(PEER));
         assertEquals(2, directory.nodeFailed(PEER));

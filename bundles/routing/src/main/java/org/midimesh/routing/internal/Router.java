@@ -331,8 +331,12 @@ public final class Router implements RoutingService, DeviceListener, DatagramLis
                 }
             }
             if (!nodeKnown) {
-                throw new IllegalArgumentException(field + ".node_id: " + e.node()
-                        + " is neither this node nor a connected peer with devices");
+                boolean connected = mesh.connection(e.node())
+                        .map(c -> c.getState() == ConnectionState.CONNECTED).orElse(false);
+                throw new IllegalArgumentException(field + ".node_id: " + e.node() + (connected
+                        ? " is connected but has told this node of no devices (yet: a peer's device list follows its"
+                                + " changes within 2 s; GET /network/mesh shows how many devices each peer has)"
+                        : " is neither this node nor a connected peer with devices"));
             }
             if (found == null) {
                 throw new IllegalArgumentException(field + ".device_id: node " + e.node() + " has no device " + id);

@@ -32,6 +32,11 @@ final class FakeMesh implements Mesh {
         remote.removeIf(r -> r.node().equals(node) && r.device().id() == id);
     }
 
+    /** Adds a connected peer that announced no devices; returns its connection. */
+    FakeConnection addPeerWithoutDevices(NodeId node) {
+        return connections.computeIfAbsent(node, FakeConnection::new);
+    }
+
     /** Forgets the peer's connection (its devices stay known). */
     void dropConnection(NodeId node) {
         connections.remove(node);

@@ -89,6 +89,18 @@ class RouterValidationTest {
         assertFalse(Files.exists(dir.resolve("routes.json")), "nothing written");
     }
 
+    /** Issue 7: a peer shown connected with 0 devices; the refusal says so instead of "not a connected peer". */
+    @Test
+    void shouldSayWhenTheNodeIsConnectedButToldOfNoDevices() {
+        f.mesh.addPeerWithoutDevices(STRANGER);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> router.create(route(local(1), new RouteEndpoint(STRANGER, 31))));
+        assertEquals("destination.node_id: " + STRANGER + " is connected but has told this node of no devices (yet: a"
+                + " peer's device list follows its changes within 2 s; GET /network/mesh shows how many devices each"
+                + " peer has)", e.getMessage());
+        assertEquals(List.of(), router.routes());
+    }
+
     @Test
     void shouldRejectNullRequest() {
         assertThrows(IllegalArgumentException.class, () -> router.create(null));
