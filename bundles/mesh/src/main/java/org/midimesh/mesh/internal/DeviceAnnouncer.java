@@ -7,6 +7,8 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -24,14 +26,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Tells the peers when the local devices change: {@code delayMs} after the last change, every connected peer gets a
  * fresh handshake (carrying the device list as it is when it is sent). Each peer's announcement is its own task on the
- * mesh pool, so a slow peer holds one thread and delays nobody else; a peer gets at most one announcement at a time,
+ * announcement threads ({@code midimesh-announce-<n>}, one per peer being told, so peers are told in parallel): a slow
+ * or unreachable peer holds its own thread only and delays nobody else; a peer gets at most one announcement at a time,
  * and a change during one is sent once more after it. A peer whose connection enters CONNECTED is told too when the
  * devices changed since it was last told: its handshake may have been built before the change, whose announcement then
  * found it not yet connected (the "connected with 0 devices for good" race of two nodes starting together). Every
  * reply is applied through {@link PeerDeviceLists}, so a reply carrying an older list of the peer's devices than one
  * its own announcement brought meanwhile does not overwrite it.
  * <p>Threads: {@link #devicesChanged} runs on the device registry's callers (HTTP or driver threads) and only
- * schedules; the handshakes run on the mesh pool. {@link #lock} guards only the bookkeeping of who is being told.
+ * schedules; the delay runs on the mesh pool, the handshakes on the announcement threads. {@link #lock} guards only
+ * the bookkeeping of who is being told.
  */
 final class DeviceAnnouncer implements DeviceListener {
 
@@ -42,6 +46,8 @@ final class DeviceAnnouncer implements DeviceListener {
     private final LocalDeviceList localList;
     private final PeerDeviceLists peerLists;
     private final MeshScheduler scheduler;
+    /** Runs each peer's announcement: owned by the mesh manager, which stops it after closing the scheduler. */
+    private final Executor tellers;
     private final long delayMs;
     // The announcement waiting for its delay: swapped in by devicesChanged (any thread), which cancels the one it
     // replaced; so of changes close together only the last one's announcement survives. Publishes only the future.
@@ -59,8 +65,9 @@ final class DeviceAnnouncer implements DeviceListener {
      * @param delayMs   how long after the last change the peers are told
      */
     DeviceAnnouncer(ConnectionPool pool, Handshaker handshaker, LocalDeviceList localList, PeerDeviceLists peerLists,
-            MeshScheduler scheduler, long delayMs) {
+            MeshScheduler scheduler, Executor tellers, long delayMs) {
         this.pool = pool;
+        this.tellers = tellers;
         this.handshaker = handshaker;
         this.localList = localList;
         this.peerLists = peerLists;
@@ -109,7 +116,15 @@ final class DeviceAnnouncer implements DeviceListener {
                 return;
             }
         }
-        scheduler.execute(() -> tell(c));
+        try {
+            tellers.execute(() -> tell(c));
+        } catch (RejectedExecutionException e) {
+            // the mesh is stopping: nobody is told any more
+            synchronized (lock) {
+                telling.remove(c);
+                again.remove(c);
+            }
+        }
     }
 
     /** Handshakes with one peer, once more for each round of changes that came meanwhile. On the pool. */

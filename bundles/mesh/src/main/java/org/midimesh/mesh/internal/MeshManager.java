@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import org.midimesh.api.DeviceInfo;
@@ -57,6 +59,11 @@ public final class MeshManager implements Mesh {
     private final ConnectionPool pool;
     private final PeerLink link;
     private final ScheduledThreadPoolExecutor executor;
+    /**
+     * The device announcements: a thread per peer being told (at most one announcement per peer at a time), idle
+     * threads end after 30 s; so peers are told in parallel and a slow one holds only its own thread.
+     */
+    private final ThreadPoolExecutor announcements;
     private final MeshScheduler scheduler;
     private final PeerDirectory directory = new PeerDirectory();
     private final Dialler dialler;
@@ -77,6 +84,8 @@ public final class MeshManager implements Mesh {
         this.executor = new ScheduledThreadPoolExecutor(THREADS, new NamedThreadFactory("midimesh-mesh", true));
         executor.setRemoveOnCancelPolicy(true);
         this.scheduler = new MeshScheduler(executor);
+        this.announcements = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), new NamedThreadFactory("midimesh-announce", true));
         LocalDeviceList localList = new LocalDeviceList(local, devices);
         Handshaker handshaker = new HttpHandshaker(localList::handshake,
                 Duration.ofMillis(config.handshake_connect_timeout_ms()),
@@ -85,7 +94,7 @@ public final class MeshManager implements Mesh {
         Duration heartbeatTimeout = Duration.ofMillis(config.timeout_ms());
         Opener byStrategies = (host, httpPort) -> strategies.open(
                 new ConnectionContext(host, httpPort, forStrategies, link, heartbeatTimeout));
-        this.announcer = new DeviceAnnouncer(pool, handshaker, localList, peerLists, scheduler,
+        this.announcer = new DeviceAnnouncer(pool, handshaker, localList, peerLists, scheduler, announcements,
                 config.announce_delay_ms());
         this.dialler = new Dialler(directory, pool, byStrategies, handshaker, scheduler, Backoff.of(config),
                 local.id(), announcer::connected, peerLists);
@@ -172,9 +181,13 @@ public final class MeshManager implements Mesh {
             }
         }
         executor.shutdownNow();
+        announcements.shutdownNow();
         try {
             if (!executor.awaitTermination(2, TimeUnit.SECONDS)) {
                 LOG.warn("mesh threads did not stop within 2 s");
+            }
+            if (!announcements.awaitTermination(2, TimeUnit.SECONDS)) {
+                LOG.warn("device announcement threads did not stop within 2 s");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -10,8 +10,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,8 +31,8 @@ import org.midimesh.api.test.contract.InMemoryConnectionPool;
 import org.midimesh.common.NamedThreadFactory;
 
 /**
- * Device announcements on a pool like the mesh's (2 threads): every connected peer is told once after the last
- * change, each in its own task, so a slow peer delays nobody.
+ * Device announcements with a pool like the mesh's (2 threads) for the delay and a thread per peer being told: every
+ * connected peer is told once after the last change, each in its own task, so slow peers delay nobody.
  */
 @Timeout(10)
 class DeviceAnnouncerTest {
@@ -44,6 +47,8 @@ class DeviceAnnouncerTest {
     final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(2,
             new NamedThreadFactory("test-mesh", true));
     final MeshScheduler scheduler = new MeshScheduler(executor);
+    /** Like the mesh manager's announcement threads: one per peer being told. */
+    final ExecutorService tellers = Executors.newCachedThreadPool(new NamedThreadFactory("test-announce", true));
     final LocalDeviceList localList = new LocalDeviceList(TestLocalNode.of(Fixtures.LOCAL, "local", Path.of("target")),
             Fixtures.devices());
     final PeerDeviceLists peerLists = new PeerDeviceLists();
@@ -54,7 +59,8 @@ class DeviceAnnouncerTest {
     final Map<String, AtomicInteger> mostInFlight = new ConcurrentHashMap<>();
     /** Holds the handshakes with {@link #SLOW} until counted down. */
     final CountDownLatch slowAnswers = new CountDownLatch(1);
-    volatile String slowHost = "";
+    /** The hosts whose handshakes wait for {@link #slowAnswers}. */
+    final Set<String> slowHosts = ConcurrentHashMap.newKeySet();
     volatile String refusingHost = "";
 
     /** Answers as the node at the address, after {@link #slowAnswers} for the slow host; counts calls per host. */
@@ -63,7 +69,7 @@ class DeviceAnnouncerTest {
         int now = counter(inFlight, host).incrementAndGet();
         counter(mostInFlight, host).accumulateAndGet(now, Math::max);
         try {
-            if (host.equals(slowHost) && !slowAnswers.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (slowHosts.contains(host) && !slowAnswers.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new IOException("timed out");
             }
             if (host.equals(refusingHost)) {
@@ -109,11 +115,13 @@ class DeviceAnnouncerTest {
         slowAnswers.countDown();
         scheduler.close();
         executor.shutdownNow();
+        tellers.shutdownNow();
         assertTrue(executor.awaitTermination(5, TimeUnit.SECONDS));
+        assertTrue(tellers.awaitTermination(5, TimeUnit.SECONDS));
     }
 
     DeviceAnnouncer announcer(long delayMs) {
-        return new DeviceAnnouncer(pool, handshaker, localList, peerLists, scheduler, delayMs);
+        return new DeviceAnnouncer(pool, handshaker, localList, peerLists, scheduler, tellers, delayMs);
     }
 
     @Test
@@ -131,7 +139,7 @@ class DeviceAnnouncerTest {
 
     @Test
     void shouldNotLetASlowPeerDelayTheOthers() {
-        slowHost = SLOW;
+        slowHosts.add(SLOW);
         announcer(0).devicesChanged(List.of());
         await().atMost(WAIT).until(() -> handshakes(FAST) == 2 && handshakes(FAST_TOO) == 2);
         assertEquals(1, counter(inFlight, SLOW).get(), "the slow peer is still being told");
@@ -139,9 +147,22 @@ class DeviceAnnouncerTest {
         await().atMost(WAIT).until(() -> handshakes(SLOW) == 2);
     }
 
+    /** Two slow peers: as many as the mesh pool has threads, which used to stall every other announcement. */
+    @Test
+    void shouldNotLetTwoSlowPeersDelayTheOthers() {
+        slowHosts.add(SLOW);
+        slowHosts.add(FAST_TOO);
+        announcer(0).devicesChanged(List.of());
+        await().atMost(WAIT).until(() -> handshakes(FAST) == 2);
+        assertEquals(1, counter(inFlight, SLOW).get(), "the first slow peer is still being told");
+        assertEquals(1, counter(inFlight, FAST_TOO).get(), "the second slow peer is still being told");
+        slowAnswers.countDown();
+        await().atMost(WAIT).until(() -> handshakes(SLOW) == 2 && handshakes(FAST_TOO) == 2);
+    }
+
     @Test
     void shouldTellABusyPeerOnceMoreAfterItsAnnouncement() {
-        slowHost = SLOW;
+        slowHosts.add(SLOW);
         DeviceAnnouncer announcer = announcer(0);
         announcer.devicesChanged(List.of());
         await().atMost(WAIT).until(() -> calls(SLOW) == 1 && handshakes(FAST) == 2);
@@ -206,7 +227,7 @@ class DeviceAnnouncerTest {
         peerLists.apply(c, Fixtures.versioned(peer, FAST, 7011, "e1", 2, "peer In", "peer Out"));
         DeviceAnnouncer announcer = new DeviceAnnouncer(pool,
                 (host, port) -> Fixtures.versioned(nodes.get(host), host, port, "e1", 1), localList, peerLists,
-                scheduler, 0);
+                scheduler, tellers, 0);
         announcer.devicesChanged(List.of());
         await().atMost(WAIT).until(() -> handshakes(FAST) >= 3);
         assertEquals(List.of("peer In", "peer Out"), Fixtures.names(c.handshakes.get(c.handshakes.size() - 1)));
