@@ -11,7 +11,8 @@ import java.nio.file.StandardCopyOption;
 
 /**
  * The files of a run, in {@code <data-dir>/loadtest/}: binary, big-endian ({@link DataOutputStream}), each written to
- * {@code <file>.tmp} first and then moved over the file atomically, so a reader sees the whole file or none.
+ * {@code <file>.tmp} first and then moved over the file atomically, so a reader sees the whole file or none (a failed
+ * write leaves no {@code .tmp} behind).
  * <pre>
  * &lt;run&gt;.sent:     int magic 0x4C4F4144 ('LOAD'), int version 1, int kind 1, long count,
  *                 then per sequence 0..count-1: long dueNanos, long sentNanos
@@ -77,15 +78,23 @@ final class RunFiles {
     private static Path write(Path file, int kind, Body body) throws IOException {
         Files.createDirectories(file.getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp),
-                1 << 16))) {
-            out.writeInt(MAGIC);
-            out.writeInt(VERSION);
-            out.writeInt(kind);
-            body.write(out);
+        boolean moved = false;
+        try {
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp),
+                    1 << 16))) {
+                out.writeInt(MAGIC);
+                out.writeInt(VERSION);
+                out.writeInt(kind);
+                body.write(out);
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces an older file of the run
+            moved = true;
+            return file;
+        } finally {
+            if (!moved) {
+                Files.deleteIfExists(tmp);
+            }
         }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces an older file of the same run
-        return file;
     }
 
     static Sent readSent(Path file) throws IOException {
