@@ -1,0 +1,60 @@
+package org.midimesh.load.driver.internal;
+
+import java.util.List;
+import java.util.function.LongSupplier;
+
+import org.midimesh.api.DeviceType;
+import org.midimesh.api.NodeId;
+import org.midimesh.api.driver.Availability;
+import org.midimesh.api.driver.InputSink;
+import org.midimesh.api.driver.MidiPort;
+import org.midimesh.api.midi.MidiMessage;
+
+/**
+ * The output {@value #NAME}: what it plays goes to the {@link Recorder}, with the time the play began. Always
+ * available. Thread-safe (its fields are final; the recorder is).
+ */
+final class LoadRecPort implements MidiPort {
+
+    static final String NAME = "Load Rec";
+
+    private final Recorder recorder;
+    private final LongSupplier nanoTime;
+
+    LoadRecPort(Recorder recorder, LongSupplier nanoTime) {
+        this.recorder = recorder;
+        this.nanoTime = nanoTime;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public DeviceType type() {
+        return DeviceType.OUTPUT;
+    }
+
+    @Override
+    public Availability availability() {
+        return Availability.AVAILABLE;
+    }
+
+    /** On the output's delivery thread, one call at a time: every message arrived when the call began. */
+    @Override
+    public void play(List<MidiMessage> messages, NodeId source) {
+        long arrivalNanos = nanoTime.getAsLong();
+        recorder.record(messages, arrivalNanos);
+    }
+
+    /** Ignored: an output has no sink. */
+    @Override
+    public void setInputSink(InputSink sink) {
+    }
+
+    @Override
+    public String toString() {
+        return "load-test output \"" + NAME + "\"";
+    }
+}
