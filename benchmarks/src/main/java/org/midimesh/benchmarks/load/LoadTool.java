@@ -181,7 +181,10 @@ public final class LoadTool {
         for (Node r : receivers) {
             r.configure("run=" + run + "\ngenerate=false\n");
         }
-        pause(1_200); // FileInstall reads etc/ every 500 ms: the recorders reset before anything is sent
+        for (Node r : receivers) { // FileInstall reads etc/ every second; each recorder says when it was reset
+            Path started = r.resultFile(run, "started");
+            await(r + " starts run " + run, 30, () -> Files.isRegularFile(started) ? Optional.of(1) : Optional.empty());
+        }
         Map<String, Double> cpuBefore = cpu();
         Flipper flipper = o.flipEveryMs() > 0 ? Flipper.start(all(), shown, o.flipEveryMs(), err) : null;
         RunResult.Schedule schedule;

@@ -148,6 +148,11 @@ public final class LoadDriver implements MidiDriver {
         stopGenerator();
         currentRun = s.run();
         recorder.reset();
+        try {
+            RunFiles.writeStarted(dir, s.run()); // tells the load tool this node is ready for the run
+        } catch (IOException e) {
+            LOG.error("run {}: cannot write its .started file: {}", s.run(), e.toString());
+        }
         if (!s.generate()) {
             LOG.info("run {}: recorder reset; this node does not generate", s.run());
             return;

@@ -51,6 +51,16 @@ final class RunFiles {
         return dir.resolve(run + ".received");
     }
 
+    /** An empty {@code <run>.started}, written once the recorder was reset for the run (and before it generates). */
+    static Path writeStarted(Path dir, String run) throws IOException {
+        Files.createDirectories(dir);
+        Path file = dir.resolve(run + ".started");
+        Path tmp = dir.resolve(run + ".started.tmp");
+        Files.write(tmp, new byte[0]);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        return file;
+    }
+
     static Path writeSent(Path dir, String run, long[] dueNanos, long[] sentNanos) throws IOException {
         if (dueNanos.length != sentNanos.length) {
             throw new IllegalArgumentException(dueNanos.length + " due times, " + sentNanos.length + " sent times");
