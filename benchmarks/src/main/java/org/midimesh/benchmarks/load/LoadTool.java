@@ -186,6 +186,7 @@ public final class LoadTool {
             await(r + " starts run " + run, 30, () -> Files.isRegularFile(started) ? Optional.of(1) : Optional.empty());
         }
         Map<String, Double> cpuBefore = cpu();
+        Map<String, Long> dropsBefore = drops();
         Flipper flipper = o.flipEveryMs() > 0 ? Flipper.start(all(), shown, o.flipEveryMs(), err) : null;
         RunResult.Schedule schedule;
         try {
@@ -219,7 +220,9 @@ public final class LoadTool {
         Map<String, Double> cpu = new LinkedHashMap<>();
         cpu().forEach((name, after) -> cpu.put(name, Math.round((after - cpuBefore.getOrDefault(name, 0.0)) * 100)
                 / 100.0));
-        RunResult result = RunResult.of(shown, o.rate(), o.seconds(), schedule, arrivals, cpu);
+        Map<String, Long> drops = drops();
+        dropsBefore.forEach((k, v) -> drops.merge(k, -v, Long::sum));
+        RunResult result = RunResult.of(shown, o.rate(), o.seconds(), schedule, arrivals, cpu, drops);
         if (flipper != null) {
             err.println("[load] " + flipper.flips() + " strategy flips during the run");
         }
@@ -322,6 +325,34 @@ public final class LoadTool {
         }
     }
 
+    /**
+     * Drops counted inside the nodes so far: the receivers' Load Rec queues, every node's transport (datagrams that
+     * never came), and every node's connections (a full send queue refuses a frame).
+     */
+    private Map<String, Long> drops() throws IOException {
+        long output = 0;
+        for (int i = 0; i < receivers.size(); i++) {
+            for (JsonNode d : receivers.get(i).get("/midi/devices").path("devices")) {
+                if (d.path("is_local").asBoolean() && d.path("id").asInt() == recIds.get(i)) {
+                    output += d.path("dropped").asLong();
+                }
+            }
+        }
+        long realtime = 0;
+        for (Node n : all()) {
+            realtime += n.get("/network/stats").path("total").path("realtime_drops").asLong();
+        }
+        long connection = 0;
+        for (Node n : all()) {
+            connection += n.get("/debug/metrics").path("dropped_messages").asLong();
+        }
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("output_dropped", output);
+        m.put("realtime_drops", realtime);
+        m.put("connection_dropped", connection);
+        return m;
+    }
+
     private Map<String, Double> cpu() {
         Map<String, Double> m = new LinkedHashMap<>();
         for (Node n : all()) {
@@ -395,6 +426,10 @@ public final class LoadTool {
         row(sb, "p99.9 us", results, r -> fmt(r.us(99.9)));
         row(sb, "max us", results, r -> fmt(r.maxUs()));
         row(sb, "jitter us", results, r -> fmt(r.jitterUs()));
+        row(sb, "send late p99", results, r -> fmt(r.sendLate().getValueAtPercentile(99) / 1_000.0));
+        row(sb, "output drops", results, r -> Long.toString(r.drops().getOrDefault("output_dropped", 0L)));
+        row(sb, "realtime drops", results, r -> Long.toString(r.drops().getOrDefault("realtime_drops", 0L)));
+        row(sb, "conn. drops", results, r -> Long.toString(r.drops().getOrDefault("connection_dropped", 0L)));
         row(sb, "cpu s", results, r -> r.cpuSeconds().isEmpty() ? "-" : fmt(r.cpuTotal()));
         out.printf(Locale.ROOT, "midimesh-load: %s mode, %.0f msg/s for %.0f s%s, %d receiver(s)%s%n", o.mode(),
                 o.rate(), o.seconds(), o.burstRate() > 0 ? String.format(Locale.ROOT, " + burst %.0f msg/s for %.1f s",

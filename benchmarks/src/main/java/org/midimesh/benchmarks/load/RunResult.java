@@ -23,9 +23,14 @@ import org.HdrHistogram.Histogram;
  * @param reordered  arrivals of a message older than one the receiver had already seen
  * @param latency    one-way latency of the first arrival of each message, in nanoseconds
  * @param jitterUs   standard deviation of (arrival - due time), in microseconds
+ * @param sendLate   how late the sender handed each message over against its schedule, in nanoseconds (the
+ *                   generator's own lateness: on a busy machine its thread wakes late; included in the jitter)
+ * @param drops      where messages were dropped inside the nodes during the run: {@code output_dropped} (the
+ *                   receivers' Load Rec queues) and {@code realtime_drops} (the nodes' transports)
  */
 record RunResult(String strategy, double rate, double seconds, long sent, long received, long lost, long duplicated,
-        long reordered, long foreign, Histogram latency, double jitterUs, Map<String, Double> cpuSeconds) {
+        long reordered, long foreign, Histogram latency, double jitterUs, Histogram sendLate, Map<String, Double> cpuSeconds,
+        Map<String, Long> drops) {
 
     static final int MAGIC = 0x4C4F4144;
 
@@ -86,8 +91,12 @@ record RunResult(String strategy, double rate, double seconds, long sent, long r
 
     /** Puts one run's numbers together. */
     static RunResult of(String strategy, double rate, double seconds, Schedule s, List<Arrivals> receivers,
-            Map<String, Double> cpu) {
+            Map<String, Double> cpu, Map<String, Long> drops) {
         int n = s.sent().length;
+        Histogram sendLate = new Histogram(60_000_000_000L, 3);
+        for (int i = 0; i < n; i++) {
+            sendLate.recordValue(Math.max(0, s.sent()[i] - s.due()[i]));
+        }
         Histogram latency = new Histogram(60_000_000_000L, 3);
         long received = 0;
         long duplicated = 0;
@@ -132,7 +141,7 @@ record RunResult(String strategy, double rate, double seconds, long sent, long r
         }
         long lost = (long) n * receivers.size() - unique;
         return new RunResult(strategy, rate, seconds, n, received, lost, duplicated, reordered, foreign, latency,
-                jitter, new LinkedHashMap<>(cpu));
+                jitter, sendLate, new LinkedHashMap<>(cpu), new LinkedHashMap<>(drops));
     }
 
     double cpuTotal() {
@@ -166,6 +175,12 @@ record RunResult(String strategy, double rate, double seconds, long sent, long r
         lat.put("max", round(maxUs()));
         m.put("latency_us", lat);
         m.put("jitter_us", round(jitterUs));
+        Map<String, Object> late = new LinkedHashMap<>();
+        late.put("p50", round(sendLate.getValueAtPercentile(50) / 1_000.0));
+        late.put("p99", round(sendLate.getValueAtPercentile(99) / 1_000.0));
+        late.put("max", round(sendLate.getMaxValue() / 1_000.0));
+        m.put("send_late_us", late);
+        m.putAll(drops);
         m.put("cpu_s", cpuSeconds.isEmpty() ? null : round(cpuTotal()));
         m.put("cpu_s_by_node", cpuSeconds);
         return m;

@@ -111,7 +111,9 @@ class LoadToolTest {
             }
         }
         RunResult r = RunResult.of("seda", 1000, 0.005, RunResult.readSent(sent),
-                List.of(RunResult.readReceived(received)), Map.of("load-tx", 1.5));
+                List.of(RunResult.readReceived(received)), Map.of("load-tx", 1.5),
+                Map.of("output_dropped", 0L));
+        assertEquals(10.0, ((Map<?, ?>) r.json().get("send_late_us")).get("max"));
         assertEquals(5, r.sent());
         assertEquals(4, r.received());
         assertEquals(2, r.lost());

@@ -90,7 +90,7 @@ class SedaConnectionStrategyTest {
     void shouldUseTheDefaultsForInvalidConfiguration() {
         start(Map.of("worker_threads", 0, "queue_capacity", -1, "query_timeout_ms", 0L, "shutdown_timeout_ms", -5L,
                 "handshake_threads", 1000));
-        assertEquals(new SedaConnectionStrategy.Settings(2, 1024, 1000, 2000, 2), strategy.settings());
+        assertEquals(new SedaConnectionStrategy.Settings(2, 16_384, 1000, 2000, 2), strategy.settings());
         assertEquals(2, strategy.workers().getCorePoolSize());
         assertEquals(2, strategy.handshakes().getCorePoolSize());
     }
