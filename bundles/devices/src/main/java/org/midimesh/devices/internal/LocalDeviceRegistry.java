@@ -1,7 +1,6 @@
 package org.midimesh.devices.internal;
 
 import java.io.UncheckedIOException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collections;
@@ -40,6 +39,7 @@ import org.midimesh.api.driver.MidiDriver;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.driver.PortListener;
 import org.midimesh.api.midi.MidiMessage;
+import org.midimesh.common.Micros;
 import org.midimesh.common.NamedThreadFactory;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.ServiceReference;
@@ -661,8 +661,7 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
     }
 
     private static long nowMicros() {
-        Instant now = Instant.now();
-        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+        return Micros.now();
     }
 
     private Entry entry(int id) {

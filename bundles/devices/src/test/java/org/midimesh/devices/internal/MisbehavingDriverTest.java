@@ -69,8 +69,14 @@ class MisbehavingDriverTest {
                 .orElseThrow(() -> new AssertionError("no device " + name)).id();
     }
 
-    private void blockUntilReleased() {
-        awaitQuietly(release);
+    /** Makes {@code port}'s play block until {@code until} opens; the latch returned opens once play was entered. */
+    private static CountDownLatch blockPlay(FakePort port, CountDownLatch until) {
+        CountDownLatch entered = new CountDownLatch(1);
+        port.beforePlay = () -> {
+            entered.countDown();
+            awaitQuietly(until);
+        };
+        return entered;
     }
 
     /** For a play hook: waits for the latch, keeping an interrupt for the caller. */
@@ -113,11 +119,7 @@ class MisbehavingDriverTest {
         r.addDriver(hw, "test");
         int stuckId = idOf(r, "Stuck");
         int fineId = idOf(r, "Fine");
-        CountDownLatch entered = new CountDownLatch(1);
-        stuck.beforePlay = () -> {
-            entered.countDown();
-            blockUntilReleased();
-        };
+        CountDownLatch entered = blockPlay(stuck, release);
         NodeId peer = NodeId.random();
         r.play(stuckId, List.of(NOTE_ON), peer); // returns at once: only queued
         await().atMost(WAIT).until(() -> entered.getCount() == 0);
@@ -145,12 +147,8 @@ class MisbehavingDriverTest {
         FakePort slow = hw.addSilently("Slow", DeviceType.OUTPUT);
         r.addDriver(hw, "test");
         int id = idOf(r, "Slow");
-        CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch go = new CountDownLatch(1);
-        slow.beforePlay = () -> {
-            entered.countDown();
-            awaitQuietly(go);
-        };
+        CountDownLatch entered = blockPlay(slow, go);
         NodeId peer = NodeId.random();
         r.play(id, List.of(NOTE_ON), peer);
         await().atMost(WAIT).until(() -> entered.getCount() == 0);
@@ -257,11 +255,7 @@ class MisbehavingDriverTest {
         FakePort out = hw.addSilently("Out", DeviceType.OUTPUT);
         r.addDriver(hw, "test");
         int id = idOf(r, "Out");
-        CountDownLatch entered = new CountDownLatch(1);
-        out.beforePlay = () -> {
-            entered.countDown();
-            blockUntilReleased();
-        };
+        CountDownLatch entered = blockPlay(out, release);
         r.play(id, List.of(NOTE_ON), NodeId.random());
         await().atMost(WAIT).until(() -> entered.getCount() == 0);
         r.play(id, List.of(NOTE_ON), NodeId.random());

@@ -1,6 +1,5 @@
 package org.midimesh.driver.javasound.internal;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -18,6 +17,7 @@ import javax.sound.midi.MidiDevice;
 import org.midimesh.api.driver.MidiDriver;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.driver.PortListener;
+import org.midimesh.common.Micros;
 import org.midimesh.common.PortListeners;
 import org.midimesh.common.NamedThreadFactory;
 import org.osgi.service.component.annotations.Activate;
@@ -341,7 +341,6 @@ public final class JavaSoundMidiDriver implements MidiDriver {
     }
 
     private static long nowEpochMicros() {
-        Instant now = Instant.now();
-        return Math.addExact(Math.multiplyExact(now.getEpochSecond(), 1_000_000L), now.getNano() / 1_000);
+        return Micros.now();
     }
 }

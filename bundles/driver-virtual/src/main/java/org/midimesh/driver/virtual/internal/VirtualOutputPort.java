@@ -1,7 +1,6 @@
 package org.midimesh.driver.virtual.internal;
 
 import java.time.Clock;
-import java.time.Instant;
 import java.util.List;
 
 import org.midimesh.api.DeviceType;
@@ -9,6 +8,7 @@ import org.midimesh.api.NodeId;
 import org.midimesh.api.driver.InputSink;
 import org.midimesh.api.virtual.ReceivedLog;
 import org.midimesh.api.midi.MidiMessage;
+import org.midimesh.common.Micros;
 
 /**
  * A virtual output: playing a message records it in a {@link ReceivedLog} that the HTTP API can page through.
@@ -62,7 +62,6 @@ final class VirtualOutputPort extends VirtualPort implements ReceivedLog {
     }
 
     private long nowMicros() {
-        Instant now = clock.instant();
-        return Math.addExact(Math.multiplyExact(now.getEpochSecond(), 1_000_000L), now.getNano() / 1_000);
+        return Micros.sinceEpoch(clock.instant());
     }
 }
