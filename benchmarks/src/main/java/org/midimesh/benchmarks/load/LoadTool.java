@@ -40,6 +40,8 @@ public final class LoadTool {
     private Node sender;
     private final List<Node> receivers = new ArrayList<>();
     private final List<Integer> recIds = new ArrayList<>();
+    /** The routes this tool made on the sender, removed when it ends: a running node is left as it was found. */
+    private final List<String> routeIds = new ArrayList<>();
     private int sourceId;
 
     private LoadTool(LoadOptions o, PrintStream out, PrintStream err) {
@@ -125,8 +127,9 @@ public final class LoadTool {
             recIds.add(id);
             await("the sender lists " + r + "'s output", 30,
                     () -> sender.listsRemote(r, id) ? Optional.of(id) : Optional.empty());
-            sender.post("/routing/routes", Map.of("source", Map.of("node_id", "local", "device_id", sourceId),
-                    "destination", Map.of("node_id", r.uuid, "device_id", id)), 201);
+            JsonNode route = sender.post("/routing/routes", Map.of("source", Map.of("node_id", "local",
+                    "device_id", sourceId), "destination", Map.of("node_id", r.uuid, "device_id", id)), 201);
+            routeIds.add(route.path("route_id").asText());
         }
         err.println("[load] " + sender + " -> " + receivers + ", mode " + o.mode());
     }
@@ -144,6 +147,16 @@ public final class LoadTool {
     }
 
     private void stopNodes() {
+        if (sender != null && !sender.launched()) {
+            for (String id : routeIds) {
+                try {
+                    sender.delete("/routing/routes/" + id);
+                } catch (IOException e) {
+                    err.println("midimesh-load: could not remove its route " + id + " from " + sender + ": "
+                            + e.getMessage());
+                }
+            }
+        }
         for (Node n : nodes) {
             n.close();
         }

@@ -136,6 +136,10 @@ final class Node implements AutoCloseable {
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build(), 200);
     }
 
+    void delete(String path) throws IOException {
+        send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).DELETE().build(), 200);
+    }
+
     private static JsonNode send(HttpRequest request, int expected) throws IOException {
         HttpResponse<String> r;
         try {
@@ -173,13 +177,21 @@ final class Node implements AutoCloseable {
         return false;
     }
 
-    /** Copies the plugin into deploy/ the way an operator should: next to it first, then moved in at once. */
+    /**
+     * Copies the plugin into deploy/ the way an operator should: next to it first, then moved in at once. When the
+     * same bytes are there already (a running node the tool used before) it leaves them: a new copy would make
+     * FileInstall update the bundle, restarting the driver in the middle of the tool's setup.
+     */
     void deploy(Path plugin) throws IOException {
         Path deploy = dataDir.resolve("deploy");
         Files.createDirectories(deploy);
+        Path target = deploy.resolve("midimesh-load-driver.jar");
+        if (Files.isRegularFile(target) && Files.mismatch(plugin, target) == -1) {
+            return;
+        }
         Path staged = dataDir.resolve("midimesh-load-driver.jar.staged");
         Files.copy(plugin, staged, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(staged, deploy.resolve("midimesh-load-driver.jar"), StandardCopyOption.REPLACE_EXISTING,
+        Files.move(staged, target, StandardCopyOption.REPLACE_EXISTING,
                 StandardCopyOption.ATOMIC_MOVE);
     }
 

@@ -109,7 +109,16 @@ public final class LoadDriver implements MidiDriver {
         this.parker = parker;
         this.ports = List.of(genPort, new LoadRecPort(recorder, nanoTime));
         LOG.info("load-test driver activated; files go to {}", dir);
-        modified(config);
+        // A run already named in the configuration at activation is one that happened before (or was cut short) in
+        // an earlier instance of this driver: the bundle was updated or restarted. Starting it again would replay an
+        // old schedule into whatever run comes next, so it is only remembered; a collect waits for a new run.
+        LoadSettings s = read(config);
+        synchronized (configLock) {
+            currentRun = s.run();
+        }
+        if (!s.run().isEmpty()) {
+            LOG.info("run {} is in the configuration from before this activation; not started again", s.run());
+        }
     }
 
     @Modified

@@ -86,6 +86,22 @@ class LoadDriverTest {
     }
 
     @Test
+    void aRunInTheConfigurationAtActivationIsNotStartedAgain() throws IOException {
+        // The bundle was updated or restarted after run r0: its configuration still names r0. Starting r0 again would
+        // send an old schedule into whatever run the load tool starts next.
+        LoadDriver d = driver(config("run", "r0", "generate", true, "rate", 1000.0, "seconds", 1.0, "lead__ms", 0L));
+        assertNull(d.generatorThread(), "r0 is from before this activation");
+        assertFalse(Files.exists(dir.resolve("r0.started")));
+        d.modified(config("run", "r0", "generate", true, "rate", 1000.0, "seconds", 1.0, "lead__ms", 0L));
+        assertNull(d.generatorThread(), "the same run id again is not a new run");
+
+        loopBack(d);
+        d.modified(config("run", "r1", "generate", true, "rate", 20_000.0, "seconds", 0.01, "lead__ms", 0L));
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(dir.resolve("r1.sent")));
+        assertEquals(200, RunFiles.readSent(dir.resolve("r1.sent")).dueNanos().length, "a new run id starts a run");
+    }
+
+    @Test
     void aRunIsGeneratedRecordedAndCollectedIntoItsFiles() throws IOException {
         LoadDriver.Config run = config("run", "r1", "generate", true, "rate", 20_000.0, "seconds", 0.05, "lead__ms",
                 0L);
@@ -149,8 +165,10 @@ class LoadDriverTest {
 
     @Test
     void aNewRunCancelsTheOneInProgress() throws InterruptedException {
-        LoadDriver d = driver(config("run", "long", "generate", true, "rate", 1.0, "seconds", 60.0));
+        LoadDriver d = driver(config());
+        d.modified(config("run", "long", "generate", true, "rate", 1.0, "seconds", 60.0));
         Thread first = d.generatorThread();
+        assertTrue(first.isAlive());
         d.modified(config("run", "short", "generate", true, "rate", 1000.0, "seconds", 0.01, "lead__ms", 0L));
         assertFalse(first.isAlive());
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(dir.resolve("short.sent")));
