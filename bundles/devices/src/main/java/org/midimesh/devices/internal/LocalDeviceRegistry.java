@@ -1,6 +1,7 @@
 package org.midimesh.devices.internal;
 
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collections;
@@ -38,6 +39,7 @@ import org.midimesh.api.driver.InputSink;
 import org.midimesh.api.driver.MidiDriver;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.driver.PortListener;
+import org.midimesh.api.health.Warmable;
 import org.midimesh.api.midi.MidiMessage;
 import org.midimesh.common.Micros;
 import org.midimesh.common.NamedThreadFactory;
@@ -71,7 +73,7 @@ import org.slf4j.LoggerFactory;
  * fresh data dir whatever driver binds first (interface.md section 1); the registry knows no driver by name.
  */
 @Component(service = DeviceRegistry.class)
-public final class LocalDeviceRegistry implements DeviceRegistry {
+public final class LocalDeviceRegistry implements DeviceRegistry, Warmable {
 
     /** Driver names: a lower-case letter or digit, then letters, digits, {@code - . _}; at most 32 characters. */
     private static final Pattern DRIVER_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,31}");
@@ -153,6 +155,16 @@ public final class LocalDeviceRegistry implements DeviceRegistry {
         watchdog.scheduleWithFixedDelay(this::checkOutputs, settings.watchdogPeriodMillis(),
                 settings.watchdogPeriodMillis(), TimeUnit.MILLISECONDS);
         LOG.info("device registry activated, {} device ids known, data in {}", ids.size(), idStore.file());
+    }
+
+    /**
+     * Runs output delivery on private lanes of its own ({@link DeliveryWarmup}) on this registry's delivery pool (whose
+     * threads then stay for 30 s). No device, id, listener or statistic of this registry is touched. On the node's
+     * warm-up thread.
+     */
+    @Override
+    public String warmUp(Duration budget) {
+        return DeliveryWarmup.run(deliveryPool, settings.queueCapacity(), budget);
     }
 
     @Deactivate

@@ -2,6 +2,7 @@ package org.midimesh.strategy.internal;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -36,6 +37,7 @@ import org.midimesh.api.NodeId;
 import org.midimesh.api.connection.ConnectionContext;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.health.Warmable;
 import org.midimesh.api.strategy.Canary;
 import org.midimesh.api.strategy.PolicyDecision;
 import org.midimesh.api.strategy.PolicyMode;
@@ -95,7 +97,7 @@ import org.slf4j.LoggerFactory;
  */
 @Component(service = StrategyControl.class, immediate = true, configurationPid = StrategySettings.PID)
 @Designate(ocd = StrategyConfig.class)
-public final class StrategyManager implements StrategyControl, ManagedConnection.Host {
+public final class StrategyManager implements StrategyControl, ManagedConnection.Host, Warmable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StrategyManager.class);
     /** Admin changes, one INFO line each (conventions 2.2). */
@@ -314,6 +316,30 @@ public final class StrategyManager implements StrategyControl, ManagedConnection
             Thread.currentThread().interrupt();
         }
         return false;
+    }
+
+    /**
+     * Warms every bound strategy that can ({@link Warmable}), one after the other, each on a private instance of its
+     * own (see theirs), sharing the budget. Reads the slots without the lock (a volatile read of an immutable value);
+     * calls out with no lock held. On the node's warm-up thread.
+     */
+    @Override
+    public String warmUp(Duration budget) {
+        List<Slot> all = slots.all();
+        if (all.isEmpty()) {
+            return "no strategy";
+        }
+        Duration each = budget.dividedBy(all.size());
+        List<String> done = new ArrayList<>();
+        for (Slot slot : all) {
+            if (Thread.currentThread().isInterrupted()) {
+                break;
+            }
+            if (slot.strategy() instanceof Warmable w) {
+                done.add(slot.name() + " " + w.warmUp(each));
+            }
+        }
+        return String.join(", ", done);
     }
 
     // ==== strategies coming and going (SCR threads) ==================================================================

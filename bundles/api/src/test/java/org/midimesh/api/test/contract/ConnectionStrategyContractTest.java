@@ -67,6 +67,7 @@ import org.midimesh.api.connection.ConnectionListener;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.NetworkConnection;
+import org.midimesh.api.health.Warmable;
 import org.midimesh.api.strategy.StrategyChange;
 import org.midimesh.api.strategy.StrategyControl;
 import org.midimesh.api.strategy.SwapResult;
@@ -427,6 +428,49 @@ public abstract class ConnectionStrategyContractTest {
                 t.join(5000);
             }
         }
+    }
+
+    // ---- warm-up ------------------------------------------------------------------------------------------------
+
+    /**
+     * A strategy that warms up ({@link Warmable}) does it on a private instance of its own: the live instance's
+     * metrics, connections and threads are as before, and its connections still work. Skipped for a strategy without
+     * a warm-up (a capability gate).
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aWarmUpLeavesTheLiveStrategyAsItWas() {
+        ConnectionStrategy s = strategy();
+        assumeTrue(s instanceof Warmable, name() + " does not warm up");
+        RecordingPeerLink link = new RecordingPeerLink();
+        NetworkConnection c = connected(link, PEER, devices(2));
+        assertTrue(c.send(numberedFrame(0)));
+        waiting().until(() -> link.dataCount() == 1);
+        ConnectionMetrics before = s.metrics();
+        long threadsBefore = strategyThreadCount();
+
+        String done = ((Warmable) s).warmUp(Duration.ofSeconds(20));
+
+        assertEquals("20000 frames", done, "what the warm-up reports; all of its rounds ran");
+        ConnectionMetrics after = s.metrics();
+        assertEquals(before.commandsProcessed(), after.commandsProcessed(), "commands of the live instance");
+        assertEquals(before.callbacksDispatched(), after.callbacksDispatched(), "callbacks of the live instance");
+        assertEquals(before.droppedMessages(), after.droppedMessages(), "drops of the live instance");
+        assertEquals(before.errors(), after.errors(), "errors of the live instance");
+        assertEquals(1, link.dataCount(), "nothing of the warm-up reached a live link");
+        waiting().until(() -> strategyThreadCount() == threadsBefore);
+        assertEquals(CONNECTED, c.getState());
+        assertTrue(c.send(numberedFrame(1)));
+        waiting().until(() -> link.dataCount() == 2);
+        assertEquals(List.of(0, 1), link.frameNumbers());
+    }
+
+    /** How many threads of strategies run now (names repeat between instances, so a count, not a set). */
+    private static long strategyThreadCount() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(n -> n.startsWith("midimesh-") && !n.startsWith("midimesh-test-")
+                        && !n.startsWith("midimesh-strategy"))
+                .count();
     }
 
     // ---- basics -------------------------------------------------------------------------------------------------

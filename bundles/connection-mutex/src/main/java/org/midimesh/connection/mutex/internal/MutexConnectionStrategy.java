@@ -1,5 +1,6 @@
 package org.midimesh.connection.mutex.internal;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -15,11 +16,13 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.HdrHistogram.AtomicHistogram;
 import org.midimesh.api.connection.ConnectionContext;
 import org.midimesh.api.connection.ConnectionMetrics;
+import org.midimesh.api.health.Warmable;
 import org.midimesh.api.strategy.spi.ConnectionEngine;
 import org.midimesh.api.strategy.spi.ConnectionStrategy;
 import org.midimesh.api.strategy.spi.EngineEvents;
 import org.midimesh.api.strategy.spi.Handover;
 import org.midimesh.common.NamedThreadFactory;
+import org.midimesh.common.Warmups;
 import org.midimesh.common.metrics.QueryMeter;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -46,7 +49,7 @@ import org.slf4j.LoggerFactory;
 @Component(service = ConnectionStrategy.class, immediate = true, configurationPid = MutexConnectionStrategy.PID,
         property = ConnectionStrategy.STRATEGY_PROPERTY + "=" + MutexConnectionEngine.STRATEGY)
 @Designate(ocd = MutexConnectionStrategy.Config.class)
-public final class MutexConnectionStrategy implements ConnectionStrategy {
+public final class MutexConnectionStrategy implements ConnectionStrategy, Warmable {
 
     public static final String PID = "org.midimesh.connection.mutex";
     static final long DEFAULT_LOCK_TIMEOUT_MS = 100;
@@ -106,12 +109,19 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
     private volatile long lockTimeoutMs;
     // Like lockTimeoutMs, read by engines at each beginHandover.
     private volatile long handoverTimeoutMs;
+    /** True for the private instance of a warm-up: no INFO lines. */
+    private final boolean quiet;
 
     @Activate
     public MutexConnectionStrategy(Config config) {
-        this.lockTimeoutMs = lockTimeout(config);
-        this.handoverTimeoutMs = handoverTimeout(config);
-        int threads = handshakeThreads(config);
+        this(lockTimeout(config), handoverTimeout(config), handshakeThreads(config), false);
+    }
+
+    /** {@code quiet}: a private instance for {@link #warmUp}, which logs nothing at INFO. */
+    private MutexConnectionStrategy(long lockTimeoutMs, long handoverTimeoutMs, int threads, boolean quiet) {
+        this.quiet = quiet;
+        this.lockTimeoutMs = lockTimeoutMs;
+        this.handoverTimeoutMs = handoverTimeoutMs;
         ThreadFactory named = new NamedThreadFactory("midimesh-mutex-notify", false);
         this.notifyExecutor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
                 r -> {
@@ -124,8 +134,10 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
                 new LinkedBlockingQueue<>(), new NamedThreadFactory("midimesh-mutex-connect", true));
         this.env = new MutexConnectionEngine.Env(notifyExecutor, connectExecutor, () -> lockTimeoutMs,
                 () -> handoverTimeoutMs, () -> notifyThread, this::retire, latency);
-        LOG.info("mutex strategy activated, lock timeout {} ms, {} handshake threads, handover timeout {} ms",
-                lockTimeoutMs, threads, handoverTimeoutMs);
+        if (!quiet) {
+            LOG.info("mutex strategy activated, lock timeout {} ms, {} handshake threads, handover timeout {} ms",
+                    lockTimeoutMs, threads, handoverTimeoutMs);
+        }
     }
 
     @Modified
@@ -142,6 +154,17 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
             connectExecutor.setMaximumPoolSize(threads);
         }
         LOG.info("mutex strategy reconfigured, lock timeout {} ms, {} handshake threads", lockTimeoutMs, threads);
+    }
+
+    /**
+     * Runs three engines of a private instance of this strategy (same timeouts, its own pools, nothing logged at INFO)
+     * through {@link Warmups#strategy}, then stops that instance. The live instance's engines, metrics and threads are
+     * not touched. On the node's warm-up thread.
+     */
+    @Override
+    public String warmUp(Duration budget) {
+        return Warmups.onPrivateInstance(new MutexConnectionStrategy(lockTimeoutMs, handoverTimeoutMs, 1, true),
+                MutexConnectionStrategy::deactivate, budget);
     }
 
     /**
@@ -174,8 +197,10 @@ public final class MutexConnectionStrategy implements ConnectionStrategy {
         // '&', not '&&': wait for both pools even when the first one is late.
         boolean stoppedInTime = awaitStop(connectExecutor, "midimesh-mutex-connect-*")
                 & awaitStop(notifyExecutor, "midimesh-mutex-notify");
-        LOG.info("mutex strategy deactivated, {} open engines closed unless handing over{}", toClose.size(),
-                stoppedInTime ? "" : ", some threads did not stop in time");
+        if (!quiet) {
+            LOG.info("mutex strategy deactivated, {} open engines closed unless handing over{}", toClose.size(),
+                    stoppedInTime ? "" : ", some threads did not stop in time");
+        }
     }
 
     private static boolean awaitStop(ExecutorService executor, String threads) {

@@ -1,5 +1,6 @@
 package org.midimesh.connection.seda.internal;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -19,12 +20,14 @@ import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.AtomicHistogram;
 import org.midimesh.api.connection.ConnectionContext;
 import org.midimesh.api.connection.ConnectionMetrics;
+import org.midimesh.api.health.Warmable;
 import org.midimesh.api.strategy.spi.ConnectionEngine;
 import org.midimesh.api.strategy.spi.ConnectionStrategy;
 import org.midimesh.api.strategy.spi.EngineEvents;
 import org.midimesh.api.strategy.spi.Handover;
 import org.midimesh.common.metrics.QueryMeter;
 import org.midimesh.common.NamedThreadFactory;
+import org.midimesh.common.Warmups;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -50,7 +53,7 @@ import org.slf4j.LoggerFactory;
 @Component(service = ConnectionStrategy.class, immediate = true, configurationPid = SedaConnectionStrategy.PID,
         property = ConnectionStrategy.STRATEGY_PROPERTY + "=" + SedaConnectionStrategy.NAME)
 @Designate(ocd = SedaConnectionStrategy.Config.class)
-public final class SedaConnectionStrategy implements ConnectionStrategy {
+public final class SedaConnectionStrategy implements ConnectionStrategy, Warmable {
 
     public static final String PID = "org.midimesh.connection.seda";
     /** The strategy's name: its {@code strategy} service property and {@code ConnectionMetrics.strategy}. */
@@ -120,6 +123,8 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
     // Set once by deactivate(); read by create() and adopt() before and after adding to 'open', so an engine made
     // concurrently with deactivation is closed by one side or the other.
     private final AtomicBoolean stopped = new AtomicBoolean();
+    /** True for the private instance of a warm-up: no INFO lines. */
+    private final boolean quiet;
     // Every sampled query latency of every engine, retired ones included (recorded by querying threads and workers).
     private final AtomicHistogram latency = QueryMeter.newHistogram();
     // Retirements under way, and retirements finished. Incremented (and the first decremented) around each fold by the
@@ -139,7 +144,12 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
 
     @Activate
     public SedaConnectionStrategy(Config config) {
-        Settings s = validate(config);
+        this(validate(config), false);
+    }
+
+    /** {@code quiet}: a private instance for {@link #warmUp}, which logs nothing at INFO. */
+    private SedaConnectionStrategy(Settings s, boolean quiet) {
+        this.quiet = quiet;
         this.settings = s;
         this.workers = new ThreadPoolExecutor(s.workerThreads(), s.workerThreads(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), new NamedThreadFactory("midimesh-seda", true, this::uncaught));
@@ -156,9 +166,11 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
         this.notifier.prestartAllCoreThreads();
         this.stages = new SedaConnectionEngine.Stages(workers, handshakes, notifier, t -> t == notifyThread,
                 () -> settings.queryTimeoutMs(), latency, this::retire);
-        LOG.info("seda strategy activated, {} worker threads, queue capacity {}, query timeout {} ms, shutdown timeout "
-                + "{} ms, {} handshake threads", s.workerThreads(), s.queueCapacity(), s.queryTimeoutMs(),
-                s.shutdownTimeoutMs(), s.handshakeThreads());
+        if (!quiet) {
+            LOG.info("seda strategy activated, {} worker threads, queue capacity {}, query timeout {} ms, shutdown "
+                    + "timeout {} ms, {} handshake threads", s.workerThreads(), s.queueCapacity(), s.queryTimeoutMs(),
+                    s.shutdownTimeoutMs(), s.handshakeThreads());
+        }
     }
 
     /** Applies a new configuration live: timeouts at once, pool sizes as threads become free, capacity to new ones. */
@@ -181,6 +193,17 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
             pool.setCorePoolSize(threads);
             pool.setMaximumPoolSize(threads);
         }
+    }
+
+    /**
+     * Runs three engines of a private instance of this strategy (same settings, its own stages, nothing logged at INFO)
+     * through {@link Warmups#strategy}, then stops that instance. The live instance's engines, metrics and threads
+     * are not touched. On the node's warm-up thread.
+     */
+    @Override
+    public String warmUp(Duration budget) {
+        return Warmups.onPrivateInstance(new SedaConnectionStrategy(settings, true),
+                SedaConnectionStrategy::deactivate, budget);
     }
 
     /**
@@ -243,8 +266,10 @@ public final class SedaConnectionStrategy implements ConnectionStrategy {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        LOG.info("seda strategy deactivated, closed {} engines{}", closing.size(),
-                inTime ? "" : ", not everything stopped in time");
+        if (!quiet) {
+            LOG.info("seda strategy deactivated, closed {} engines{}", closing.size(),
+                    inTime ? "" : ", not everything stopped in time");
+        }
     }
 
     private static boolean awaitStop(ThreadPoolExecutor pool, String threads, long deadline, boolean interrupted,

@@ -6,6 +6,7 @@ import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,6 +23,7 @@ import org.midimesh.api.LocalNode;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.NodeInfo;
 import org.midimesh.api.connection.PeerLink;
+import org.midimesh.api.health.Warmable;
 import org.midimesh.api.transport.DataFrame;
 import org.midimesh.api.transport.DatagramListener;
 import org.midimesh.api.transport.TransportStats;
@@ -53,7 +55,7 @@ import org.slf4j.LoggerFactory;
  */
 @Component(immediate = true, service = {PeerLink.class, TransportStats.class}, configurationPid = UdpTransport.PID)
 @Designate(ocd = UdpTransport.Config.class)
-public final class UdpTransport implements PeerLink, TransportStats {
+public final class UdpTransport implements PeerLink, TransportStats, Warmable {
 
     public static final String PID = "org.midimesh.transport.udp";
     public static final String RX_THREAD_NAME = "midimesh-udp-rx";
@@ -66,6 +68,7 @@ public final class UdpTransport implements PeerLink, TransportStats {
     /** Larger than any UDP datagram, so the kernel never cuts one short and an oversize datagram is seen as such. */
     private static final int RECEIVE_ARRAY_SIZE = 65_536;
     private static final int MAX_BUFFER_BYTES = 1 << 30;
+    private static final int WARM_UP_BUFFER_BYTES = 1 << 20;
 
     private static final Logger LOG = LoggerFactory.getLogger(UdpTransport.class);
 
@@ -97,6 +100,8 @@ public final class UdpTransport implements PeerLink, TransportStats {
     }
 
     private final NodeId localId;
+    /** True for the private instances of a warm-up: no INFO lines. */
+    private final boolean quiet;
     private final DatagramSocket socket;
     private final int boundPort;
     private final String bindText;
@@ -137,14 +142,46 @@ public final class UdpTransport implements PeerLink, TransportStats {
      */
     @Activate
     public UdpTransport(@Reference(name = "LocalNode") LocalNode localNode, Config config) {
-        this.localId = Objects.requireNonNull(localNode.id(), "local node id");
-        int receiveBuffer = checkBufferSize("receive_buffer_bytes", config.receive_buffer_bytes());
-        int sendBuffer = checkBufferSize("send_buffer_bytes", config.send_buffer_bytes());
-        this.socket = bind(localNode.bindAddress(), localNode.udpPort(), receiveBuffer, sendBuffer);
+        this(Objects.requireNonNull(localNode.id(), "local node id"), localNode.bindAddress(), localNode.udpPort(),
+                checkBufferSize("receive_buffer_bytes", config.receive_buffer_bytes()),
+                checkBufferSize("send_buffer_bytes", config.send_buffer_bytes()), false);
+    }
+
+    /** {@code quiet}: a private instance of {@link #warmUp}, which logs nothing at INFO. */
+    private UdpTransport(NodeId localId, String bindAddress, int port, int receiveBuffer, int sendBuffer,
+            boolean quiet) {
+        this.localId = localId;
+        this.quiet = quiet;
+        this.socket = bind(bindAddress, port, receiveBuffer, sendBuffer);
         this.boundPort = socket.getLocalPort();
-        this.bindText = localNode.bindAddress() + ":" + boundPort;
-        LOG.info("activated, udp {} node {}, receive buffer {} bytes (asked {}), send buffer {} bytes (asked {})",
-                bindText, localId, grantedReceiveBuffer(), receiveBuffer, grantedSendBuffer(), sendBuffer);
+        this.bindText = bindAddress + ":" + boundPort;
+        if (!quiet) {
+            LOG.info("activated, udp {} node {}, receive buffer {} bytes (asked {}), send buffer {} bytes (asked {})",
+                    bindText, localId, grantedReceiveBuffer(), receiveBuffer, grantedSendBuffer(), sendBuffer);
+        }
+    }
+
+    /**
+     * Runs the datagram path on private transports of its own ({@link TransportWarmup}); this transport's socket,
+     * counters and listeners are not touched. On the node's warm-up thread.
+     */
+    @Override
+    public String warmUp(Duration budget) {
+        return TransportWarmup.run(budget);
+    }
+
+    /** A private transport for {@link TransportWarmup}: its own socket on {@code address}, no INFO lines. */
+    static UdpTransport privateInstance(String address) {
+        return new UdpTransport(NodeId.random(), address, 0, WARM_UP_BUFFER_BYTES, WARM_UP_BUFFER_BYTES, true);
+    }
+
+    /** This transport's node id and bound port, for {@link TransportWarmup}. */
+    NodeId localId() {
+        return localId;
+    }
+
+    int boundPort() {
+        return boundPort;
     }
 
     private static int checkBufferSize(String attribute, int value) {
@@ -216,7 +253,9 @@ public final class UdpTransport implements PeerLink, TransportStats {
                 LOG.error("thread {} did not stop within {} ms after its socket closed", RX_THREAD_NAME, JOIN_MILLIS);
             }
         }
-        LOG.info("deactivated, udp {}", bindText);
+        if (!quiet) {
+            LOG.info("deactivated, udp {}", bindText);
+        }
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
