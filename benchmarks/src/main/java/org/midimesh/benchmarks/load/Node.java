@@ -124,6 +124,13 @@ final class Node implements AutoCloseable {
                 200);
     }
 
+    /** A POST made ready to {@link #send(HttpRequest, int) send}: the body is already JSON bytes. */
+    HttpRequest postRequest(String path, Object body) throws IOException {
+        return HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build();
+    }
+
     JsonNode post(String path, Object body, int expected) throws IOException {
         return send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json")
@@ -140,7 +147,7 @@ final class Node implements AutoCloseable {
         send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).DELETE().build(), 200);
     }
 
-    private static JsonNode send(HttpRequest request, int expected) throws IOException {
+    static JsonNode send(HttpRequest request, int expected) throws IOException {
         HttpResponse<String> r;
         try {
             r = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
