@@ -100,11 +100,16 @@ final class DeviceEntry {
      * Opens the device if it is not open and its retry time has come, and (re)makes the ports when their
      * availability changed. Needs the names set. Blocks as long as the device's open does.
      */
-    void openIfDue(long nowNanos, long retryBaseNanos, LongSupplier epochMicros, LongSupplier nanoTime) {
+    void openIfDue(MidiSystemAccess system, long nowNanos, long retryBaseNanos, LongSupplier epochMicros,
+            LongSupplier nanoTime) {
         if (device == null || open || (failures > 0 && nowNanos - nextAttemptNanos < 0)) {
             return;
         }
         MidiDevice d = device;
+        if (d instanceof Synthesizer && !system.audioOutputLine()) {
+            failed(NO_AUDIO_LINE, nowNanos, retryBaseNanos, epochMicros, nanoTime);
+            return;
+        }
         JavaSoundInputPort in = null;
         Receiver receiver = null;
         try {
@@ -201,6 +206,10 @@ final class DeviceEntry {
     }
 
     /** The reason shown for a device that could not be opened. */
+    /** Why a software synthesizer is not even tried: the machine has no audio output line for it. */
+    static final String NO_AUDIO_LINE = "cannot open (a software synthesizer needs an audio output line): this machine "
+            + "has none now";
+
     static String cannotOpen(MidiDevice d, Exception e) {
         String hint = d instanceof Synthesizer ? " (a software synthesizer needs an audio output line)" : "";
         return cut("cannot open" + hint + ": " + describe(e));

@@ -198,7 +198,7 @@ public final class JavaSoundMidiDriver implements MidiDriver {
             long retryBase = TimeUnit.MILLISECONDS.toNanos(intervalMs);
             List<MidiPort> listed = new ArrayList<>();
             for (DeviceEntry e : next) {
-                e.openIfDue(now, retryBase, epochMicros, nanoTime);
+                e.openIfDue(system, now, retryBase, epochMicros, nanoTime);
                 listed.addAll(e.ports());
             }
             ports = List.copyOf(listed);

@@ -16,8 +16,22 @@ interface MidiSystemAccess {
     /** As {@code MidiSystem.getMidiDevice(info)}; the device is not opened. */
     MidiDevice device(MidiDevice.Info info) throws MidiUnavailableException;
 
+    /**
+     * Whether this machine has an audio output line a software synthesizer could play into, as
+     * {@code AudioSystem.isLineSupported} for a {@code SourceDataLine}: a cheap question. Opening the JDK's software
+     * synthesizer without one builds its sound bank first and fails only then (about 100 ms of CPU the first time,
+     * and a JIT compilation of that code while MIDI runs; 10 ms at every retry after).
+     */
+    boolean audioOutputLine();
+
     /** The real {@code MidiSystem} of this JVM. */
     MidiSystemAccess JDK = new MidiSystemAccess() {
+        @Override
+        public boolean audioOutputLine() {
+            return javax.sound.sampled.AudioSystem.isLineSupported(
+                    new javax.sound.sampled.Line.Info(javax.sound.sampled.SourceDataLine.class));
+        }
+
         @Override
         public MidiDevice.Info[] deviceInfo() {
             return javax.sound.midi.MidiSystem.getMidiDeviceInfo();

@@ -12,6 +12,7 @@ import javax.sound.midi.MidiMessage;
 import javax.sound.midi.MidiUnavailableException;
 import javax.sound.midi.Receiver;
 import javax.sound.midi.Sequencer;
+import javax.sound.midi.Synthesizer;
 import javax.sound.midi.Transmitter;
 
 /** Fake javax.sound.midi devices for the driver tests: no JDK device is touched. Thread-safe. */
@@ -181,6 +182,50 @@ final class FakeMidi implements MidiSystemAccess {
 
     void remove(MidiDevice d) {
         devices.remove(d);
+    }
+
+    /** Whether {@link #audioOutputLine()} says there is an audio line; written by the test, read by the driver. */
+    volatile boolean audioLine = true;
+
+    /** A software synthesizer as the JDK has one (receivers only); counts its opens, and opens only with an audio line. */
+    static final class Synth {
+        final MidiDevice device;
+        final AtomicInteger opens = new AtomicInteger();
+
+        Synth(String name, FakeMidi midi) {
+            Info info = new Info(name);
+            this.device = (MidiDevice) Proxy.newProxyInstance(FakeMidi.class.getClassLoader(),
+                    new Class<?>[] {Synthesizer.class}, (proxy, method, args) -> switch (method.getName()) {
+                        case "getDeviceInfo" -> info;
+                        case "getMaxReceivers" -> -1;
+                        case "getMaxTransmitters" -> 0;
+                        case "open" -> {
+                            opens.incrementAndGet();
+                            if (!midi.audioLine) {
+                                throw new MidiUnavailableException("Can not open line");
+                            }
+                            yield null;
+                        }
+                        case "getReceiver" -> (Receiver) Proxy.newProxyInstance(FakeMidi.class.getClassLoader(),
+                                new Class<?>[] {Receiver.class}, (p, m, a) -> null);
+                        case "close" -> null;
+                        case "toString" -> "fake synthesizer " + name;
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        default -> throw new AssertionError("not faked: " + method);
+                    });
+        }
+    }
+
+    Synth addSynthesizer(String name) {
+        Synth s = new Synth(name, this);
+        devices.add(s.device);
+        return s;
+    }
+
+    @Override
+    public boolean audioOutputLine() {
+        return audioLine;
     }
 
     /** A sequencer as the JDK has one (receivers and transmitters); the driver must not list it. */

@@ -125,6 +125,28 @@ class JavaSoundMidiDriverTest {
 
     @Test
     @Timeout(30)
+    void aSynthesizerIsNotOpenedWhileThereIsNoAudioLineAndIsOnceOneAppears() throws Exception {
+        // The JDK's software synthesizer builds its sound bank before it finds there is no audio line: 100 ms of CPU,
+        // then 10 ms at every retry, next to realtime MIDI. The driver asks first.
+        midi.audioLine = false;
+        FakeMidi.Synth synth = midi.addSynthesizer("Gervill");
+        start();
+        MidiPort before = port(driver, "Gervill", DeviceType.OUTPUT);
+        assertFalse(before.availability().available());
+        assertEquals(DeviceEntry.NO_AUDIO_LINE, before.availability().reason());
+        nanos.addAndGet(TimeUnit.HOURS.toNanos(1));
+        driver.rescan().get(10, TimeUnit.SECONDS);
+        assertEquals(0, synth.opens.get(), "never opened without an audio line");
+
+        midi.audioLine = true;
+        nanos.addAndGet(TimeUnit.HOURS.toNanos(1));
+        driver.rescan().get(10, TimeUnit.SECONDS);
+        assertEquals(1, synth.opens.get());
+        assertTrue(port(driver, "Gervill", DeviceType.OUTPUT).availability().available());
+    }
+
+    @Test
+    @Timeout(30)
     void aFailedDeviceIsRetriedLaterAndReplacedWhenItOpens() throws Exception {
         FakeMidi.Device d = midi.add("Late", 1, 0);
         d.openFailure = "not yet";
