@@ -451,6 +451,7 @@ public final class LoadTool {
         row(sb, "p99.9 us", results, r -> fmt(r.us(99.9)));
         row(sb, "max us", results, r -> fmt(r.maxUs()));
         row(sb, "jitter us", results, r -> fmt(r.jitterUs()));
+        row(sb, "latency sd us", results, r -> fmt(r.latencySdUs()));
         row(sb, "send late p99", results, r -> fmt(r.sendLate().getValueAtPercentile(99) / 1_000.0));
         row(sb, "output drops", results, r -> Long.toString(r.drops().getOrDefault("output_dropped", 0L)));
         row(sb, "realtime drops", results, r -> Long.toString(r.drops().getOrDefault("realtime_drops", 0L)));

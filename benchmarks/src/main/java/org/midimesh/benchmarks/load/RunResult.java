@@ -152,6 +152,14 @@ record RunResult(String strategy, double rate, double seconds, long sent, long r
         return latency.getTotalCount() == 0 ? 0 : latency.getValueAtPercentile(percentile) / 1_000.0;
     }
 
+    /**
+     * Standard deviation of the one-way latency, in microseconds: the path's own jitter, without the sender's
+     * lateness that {@link #jitterUs} includes.
+     */
+    double latencySdUs() {
+        return latency.getTotalCount() == 0 ? 0 : latency.getStdDeviation() / 1_000.0;
+    }
+
     double maxUs() {
         return latency.getTotalCount() == 0 ? 0 : latency.getMaxValue() / 1_000.0;
     }
@@ -175,6 +183,7 @@ record RunResult(String strategy, double rate, double seconds, long sent, long r
         lat.put("max", round(maxUs()));
         m.put("latency_us", lat);
         m.put("jitter_us", round(jitterUs));
+        m.put("latency_sd_us", round(latencySdUs()));
         Map<String, Object> late = new LinkedHashMap<>();
         late.put("p50", round(sendLate.getValueAtPercentile(50) / 1_000.0));
         late.put("p99", round(sendLate.getValueAtPercentile(99) / 1_000.0));

@@ -124,6 +124,9 @@ class LoadToolTest {
         assertEquals(300, r.maxUs(), 0.5);
         // arrival - due of the first arrivals: 110, 210, 310 us: standard deviation 81.6 us
         assertEquals(81.6, r.jitterUs(), 0.1);
+        // latency of the first arrivals: 100, 200, 300 us: the same spread without the sender's 10 us
+        assertEquals(81.6, r.latencySdUs(), 0.5);
+        assertEquals(r.latencySdUs(), (Double) r.json().get("latency_sd_us"), 0.05);
         assertEquals(1.5, r.cpuTotal());
         // HdrHistogram keeps 3 significant digits: 200 us reads back as up to 200.1
         Map<?, ?> latency = (Map<?, ?>) r.json().get("latency_us");
