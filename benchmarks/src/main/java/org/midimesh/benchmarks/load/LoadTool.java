@@ -3,7 +3,6 @@ package org.midimesh.benchmarks.load;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -246,15 +245,19 @@ public final class LoadTool {
     }
 
     /**
-     * Http mode: one POST of {@code chord} messages per instant into the sender's virtual input, kept alive. Each
-     * request is built (its body already JSON) before its instant, and the send time is taken just before it goes, so
-     * only the request itself is timed. The tool's own client is warmed first ({@link #HTTP_WARM_UP} reads of
-     * {@code /health}), so its JIT does not add to the node's figures.
+     * Http mode: one POST of {@code chord} messages per instant into the sender's virtual input, on one kept-alive
+     * connection of a blocking client ({@link Node#exchange}). Each body is made (JSON bytes) before its instant, and
+     * the send time is taken just before the request goes, so only the request itself is timed. The client is warmed
+     * first ({@link #HTTP_WARM_UP} reads of {@code /health}), so its JIT does not add to the node's figures.
      */
     private RunResult.Schedule sendOverHttp() throws IOException, InterruptedException {
         for (int i = 0; i < HTTP_WARM_UP; i++) {
-            sender.get("/health");
+            int status = sender.exchange("GET", "/health", null);
+            if (status != 200) {
+                throw new IOException("GET /health of " + sender + " answered " + status);
+            }
         }
+        String path = "/midi/devices/" + sourceId + "/send";
         long[] due = schedule(System.nanoTime() + SECOND / 2);
         long[] sent = new long[due.length];
         long nextProgress = System.nanoTime() + SECOND;
@@ -265,14 +268,17 @@ public final class LoadTool {
             for (int k = i; k < end; k++) {
                 chord.add(LoadCodec.hex(k));
             }
-            HttpRequest request = sender.postRequest("/midi/devices/" + sourceId + "/send", Map.of("messages", chord));
+            byte[] body = Node.JSON.writeValueAsBytes(Map.of("messages", chord));
             parkUntil(due[i]);
             long now = System.nanoTime();
             for (int k = i; k < end; k++) {
                 due[k] = due[i];
                 sent[k] = now;
             }
-            Node.send(request, 202);
+            int status = sender.exchange("POST", path, body);
+            if (status != 202) {
+                throw new IOException("POST " + path + " of " + sender + " answered " + status);
+            }
             if (System.nanoTime() >= nextProgress) {
                 progress(started);
                 nextProgress += SECOND;
