@@ -17,7 +17,10 @@
  *   order the messages arrived; never on a network receive thread and never under a MidiMesh lock. Each output has its
  *   own bounded queue: while {@code play} runs, later messages wait there, and when it is full they are dropped and
  *   counted ({@code dropped} in {@code /midi/devices}). So a slow or hung output delays neither heartbeats nor other
- *   devices nor other peers.</li>
+ *   devices nor other peers. The one exception is a port that implements
+ *   {@link org.midimesh.api.driver.ImmediatePlay}, promising that its {@code play} returns at once: it may be played
+ *   on the thread that delivers the messages, a network receive thread included, whenever nothing is queued for
+ *   it.</li>
  *   <li>{@code InputSink.produced} may be called from any thread, including a driver's own device thread; it does not
  *   block and it never calls back into the port.</li>
  *   <li>A driver calls its {@code PortListener}s on its own thread or on the thread that asked for the change, never
@@ -36,7 +39,7 @@
  * built against 2.x resolves on every later 2.x.
  */
 @Export
-@Version("2.0.0")
+@Version("2.1.0")
 package org.midimesh.api.driver;
 
 import org.osgi.annotation.bundle.Export;

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.midimesh.api.DeviceType;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.devices.LocalDevice;
+import org.midimesh.api.driver.ImmediatePlay;
 import org.midimesh.api.driver.InputSink;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.midi.MidiMessage;
@@ -17,11 +18,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The warm-up of output delivery ({@link LocalDeviceRegistry#warmUp}): three private {@link OutputLane}s, to three
- * made-up outputs of three classes that only count, and {@link Warmups#ROUNDS} batches queued on them in turn (as the
- * receive thread queues) and played on the delivery pool. Three classes, so the JIT compiles the lane's call to
- * {@code play} for any port class (see {@link Warmups#strategy}). The lanes are closed at the end. Runs on the calling
- * thread and the pool's threads; the count is a {@link LongAdder} (it publishes nothing else).
+ * The warm-up of output delivery ({@link LocalDeviceRegistry#warmUp}): six private {@link OutputLane}s, to made-up
+ * outputs that only count, and {@link Warmups#ROUNDS} batches offered to them in turn (as the receive thread offers).
+ * Three ports are played on the delivery pool, three are {@link ImmediatePlay} ports played inline on this thread (as
+ * the virtual driver's are), so both ways through the lane are compiled. Three classes of each, so the JIT compiles
+ * the lane's call to {@code play} for any port class (see {@link Warmups#strategy}). The lanes are closed at the end.
+ * Runs on the calling thread and the pool's threads; the count is a {@link LongAdder} (it publishes nothing else).
  */
 final class DeliveryWarmup {
 
@@ -30,12 +32,13 @@ final class DeliveryWarmup {
     private DeliveryWarmup() {
     }
 
-    static String run(Executor pool, int capacity, Duration budget) {
+    static String run(Executor pool, int capacity, long inlineLimitNanos, Duration budget) {
         long deadline = Warmups.deadline(budget);
         LongAdder played = new LongAdder();
-        List<MidiPort> ports = List.of(new PortA(played), new PortB(played), new PortC(played));
+        List<MidiPort> ports = List.of(new PortA(played), new InlineA(played), new PortB(played),
+                new InlineB(played), new PortC(played), new InlineC(played));
         List<OutputLane> lanes = ports.stream().map(p -> new OutputLane(new LocalDevice(1, "warm-up",
-                DeviceType.OUTPUT, "warm-up"), p, "the warm-up", pool, capacity)).toList();
+                DeviceType.OUTPUT, "warm-up"), p, "the warm-up", pool, capacity, inlineLimitNanos)).toList();
         try {
             NodeId source = NodeId.random();
             List<List<MidiMessage>> batches = Warmups.frames(source).stream().map(DataFrame::messages).toList();
@@ -96,6 +99,24 @@ final class DeliveryWarmup {
 
     private static final class PortC extends CountingPort {
         PortC(LongAdder played) {
+            super(played);
+        }
+    }
+
+    private static final class InlineA extends CountingPort implements ImmediatePlay {
+        InlineA(LongAdder played) {
+            super(played);
+        }
+    }
+
+    private static final class InlineB extends CountingPort implements ImmediatePlay {
+        InlineB(LongAdder played) {
+            super(played);
+        }
+    }
+
+    private static final class InlineC extends CountingPort implements ImmediatePlay {
+        InlineC(LongAdder played) {
             super(played);
         }
     }

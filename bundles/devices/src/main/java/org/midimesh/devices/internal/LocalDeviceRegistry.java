@@ -35,6 +35,7 @@ import org.midimesh.api.devices.DeviceRegistry;
 import org.midimesh.api.devices.DeviceStatus;
 import org.midimesh.api.devices.LocalDevice;
 import org.midimesh.api.driver.Availability;
+import org.midimesh.api.driver.ImmediatePlay;
 import org.midimesh.api.driver.InputSink;
 import org.midimesh.api.driver.MidiDriver;
 import org.midimesh.api.driver.MidiPort;
@@ -67,7 +68,9 @@ import org.slf4j.LoggerFactory;
  * <p>Outputs are played through their own {@link OutputLane}: {@link #play} queues and returns, and a thread of the
  * delivery pool ({@code midimesh-output-N}, at most one per output at a time) calls the port. The watchdog thread
  * ({@code midimesh-output-watchdog}) marks an output whose {@code play} has not returned within the hang limit as
- * unavailable. Both are owned here and stopped on deactivation. The driver SPI's threading contract
+ * unavailable. Both are owned here and stopped on deactivation. An output whose port is an {@link ImmediatePlay} is
+ * played by the thread that delivers to it whenever its lane is idle, until a play overruns the inline limit.
+ * The driver SPI's threading contract
  * ({@code org.midimesh.api.driver} package doc) is kept here.
  * <p>The ports called {@code "<node> In"} and {@code "<node> Out"} (the virtual driver's defaults) get ids 1 and 2 on a
  * fresh data dir whatever driver binds first (interface.md section 1); the registry knows no driver by name.
@@ -80,9 +83,17 @@ public final class LocalDeviceRegistry implements DeviceRegistry, Warmable {
     /** Port names longer than this are skipped (interface: at most 128 characters). */
     static final int MAX_PORT_NAME = 128;
 
-    /** Limits of output delivery; {@link #DEFAULT} in production, smaller in tests. */
-    record Settings(int queueCapacity, long hangLimitMillis, long watchdogPeriodMillis) {
-        static final Settings DEFAULT = new Settings(4096, 1000, 100);
+    /**
+     * Limits of output delivery; {@link #DEFAULT} in production, smaller in tests. {@code inlineLimitMicros}: an
+     * {@link ImmediatePlay} port whose play on the delivering thread takes longer than this is played on its delivery
+     * thread from then on; 0 turns inline play off.
+     */
+    record Settings(int queueCapacity, long hangLimitMillis, long watchdogPeriodMillis, long inlineLimitMicros) {
+        static final Settings DEFAULT = new Settings(4096, 1000, 100, 5000);
+
+        Settings(int queueCapacity, long hangLimitMillis, long watchdogPeriodMillis) {
+            this(queueCapacity, hangLimitMillis, watchdogPeriodMillis, DEFAULT.inlineLimitMicros);
+        }
     }
 
     /** A driver whose port list changes during every re-read is left for its next event to settle. */
@@ -164,7 +175,8 @@ public final class LocalDeviceRegistry implements DeviceRegistry, Warmable {
      */
     @Override
     public String warmUp(Duration budget) {
-        return DeliveryWarmup.run(deliveryPool, settings.queueCapacity(), budget);
+        return DeliveryWarmup.run(deliveryPool, settings.queueCapacity(),
+                TimeUnit.MICROSECONDS.toNanos(settings.inlineLimitMicros()), budget);
     }
 
     @Deactivate
@@ -475,7 +487,7 @@ public final class LocalDeviceRegistry implements DeviceRegistry, Warmable {
             LocalDevice device = new LocalDevice(id, v.name(), v.type(), b.name);
             OutputLane lane = v.type() == DeviceType.OUTPUT
                     ? new OutputLane(device, v.port(), "driver " + b.name + " of " + b.origin, deliveryPool,
-                            settings.queueCapacity())
+                            settings.queueCapacity(), TimeUnit.MICROSECONDS.toNanos(settings.inlineLimitMicros()))
                     : null;
             Entry e = new Entry(device, v.port(), b, v.key(), lane);
             byId.put(id, e);

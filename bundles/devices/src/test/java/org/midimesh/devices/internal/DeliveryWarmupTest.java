@@ -19,6 +19,8 @@ import org.midimesh.api.test.DeadlockWatchdog;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DeliveryWarmupTest {
 
+    private static final long INLINE_LIMIT = TimeUnit.MILLISECONDS.toNanos(5);
+
     private final ExecutorService pool = Executors.newCachedThreadPool();
 
     @AfterEach
@@ -29,19 +31,24 @@ class DeliveryWarmupTest {
 
     @Test
     void everyBatchIsPlayed() {
-        assertEquals("20000 batches, 20000 played", DeliveryWarmup.run(pool, 4096, Duration.ofSeconds(30)));
+        assertEquals("20000 batches, 20000 played", DeliveryWarmup.run(pool, 4096, INLINE_LIMIT, Duration.ofSeconds(30)));
     }
 
     @Test
     void aSmallQueueOnlySlowsItDown() {
-        assertEquals("20000 batches, 20000 played", DeliveryWarmup.run(pool, 3, Duration.ofSeconds(30)));
+        assertEquals("20000 batches, 20000 played", DeliveryWarmup.run(pool, 3, INLINE_LIMIT, Duration.ofSeconds(30)));
+    }
+
+    @Test
+    void withoutInlinePlayEveryBatchGoesThroughThePool() {
+        assertEquals("20000 batches, 20000 played", DeliveryWarmup.run(pool, 4096, 0, Duration.ofSeconds(30)));
     }
 
     @Test
     void anInterruptedWarmUpStopsAtOnce() {
         Thread.currentThread().interrupt();
         try {
-            assertEquals("0 batches, 0 played", DeliveryWarmup.run(pool, 4096, Duration.ofSeconds(30)));
+            assertEquals("0 batches, 0 played", DeliveryWarmup.run(pool, 4096, INLINE_LIMIT, Duration.ofSeconds(30)));
         } finally {
             Thread.interrupted();
         }

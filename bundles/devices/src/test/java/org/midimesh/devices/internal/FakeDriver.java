@@ -7,6 +7,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.midimesh.api.DeviceType;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.driver.Availability;
+import org.midimesh.api.driver.ImmediatePlay;
 import org.midimesh.api.driver.InputSink;
 import org.midimesh.api.driver.MidiDriver;
 import org.midimesh.api.driver.MidiPort;
@@ -21,7 +22,7 @@ final class FakeDriver implements MidiDriver {
     }
 
     /** A port that records what it plays and lets the test produce input through its sink. */
-    static final class FakePort implements MidiPort {
+    static class FakePort implements MidiPort {
         final String name;
         final DeviceType type;
         final List<Played> played = new CopyOnWriteArrayList<>();
@@ -80,6 +81,13 @@ final class FakeDriver implements MidiDriver {
         }
     }
 
+    /** A port that promises its play returns at once (the registry may play it on the delivering thread). */
+    static final class ImmediateFakePort extends FakePort implements ImmediatePlay {
+        ImmediateFakePort(String name) {
+            super(name, DeviceType.OUTPUT);
+        }
+    }
+
     private final String name;
     private final Object lock = new Object();
     // Written under lock, read by anyone: the immutable port list.
@@ -117,7 +125,15 @@ final class FakeDriver implements MidiDriver {
     }
 
     FakePort addSilently(String portName, DeviceType type) {
-        FakePort p = new FakePort(portName, type);
+        return addSilently(new FakePort(portName, type));
+    }
+
+    /** Adds an output that is an {@link ImmediatePlay} port, without telling the listeners. */
+    FakePort addImmediateOutputSilently(String portName) {
+        return addSilently(new ImmediateFakePort(portName));
+    }
+
+    private FakePort addSilently(FakePort p) {
         synchronized (lock) {
             List<MidiPort> updated = new ArrayList<>(ports);
             updated.add(p);

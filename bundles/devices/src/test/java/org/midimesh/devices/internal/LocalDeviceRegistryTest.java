@@ -353,6 +353,32 @@ class LocalDeviceRegistryTest {
         assertEquals(List.of(new Played(List.of(SYSEX), peer)), List.copyOf(out.played));
     }
 
+    private static int idOf(LocalDeviceRegistry r, String name) {
+        return r.devices().stream().filter(d -> d.name().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no device " + name)).id();
+    }
+
+    @Test
+    void shouldPlayAnImmediatePortOnTheCallingThreadAndOthersOnTheirDeliveryThread() {
+        LocalDeviceRegistry r = registry();
+        FakeDriver d = new FakeDriver("mixed");
+        FakePort fast = d.addImmediateOutputSilently("Fast");
+        FakePort slow = d.addSilently("Slow", DeviceType.OUTPUT);
+        List<String> fastThreads = new CopyOnWriteArrayList<>();
+        List<String> slowThreads = new CopyOnWriteArrayList<>();
+        fast.beforePlay = () -> fastThreads.add(Thread.currentThread().getName());
+        slow.beforePlay = () -> slowThreads.add(Thread.currentThread().getName());
+        r.addDriver(d, "test");
+        NodeId peer = NodeId.random();
+        r.play(idOf(r, "Fast"), List.of(NOTE_ON), peer);
+        r.play(idOf(r, "Slow"), List.of(NOTE_ON), peer);
+        assertEquals(List.of(new Played(List.of(NOTE_ON), peer)), List.copyOf(fast.played), "played before play returned");
+        assertEquals(List.of(Thread.currentThread().getName()), fastThreads);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !slow.played.isEmpty());
+        assertEquals(1, slowThreads.size());
+        assertTrue(slowThreads.get(0).startsWith("midimesh-output-"), slowThreads.toString());
+    }
+
     @Test
     void shouldRejectUnknownIdsInputsAndMissingArguments() {
         LocalDeviceRegistry r = registry();
