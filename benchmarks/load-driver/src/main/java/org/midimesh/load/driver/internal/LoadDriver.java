@@ -156,7 +156,9 @@ public final class LoadDriver implements MidiDriver {
     private void startRun(LoadSettings s) { // under configLock
         stopGenerator();
         currentRun = s.run();
-        recorder.reset();
+        // Room for every message of the run and an eighth more (duplicates across flips), so recording never grows.
+        long expected = Schedule.baseCount(s) + Schedule.burstCount(s);
+        recorder.reset(expected + expected / 8);
         try {
             RunFiles.writeStarted(dir, s.run()); // tells the load tool this node is ready for the run
         } catch (IOException e) {

@@ -6,15 +6,17 @@ import java.util.function.LongSupplier;
 import org.midimesh.api.DeviceType;
 import org.midimesh.api.NodeId;
 import org.midimesh.api.driver.Availability;
+import org.midimesh.api.driver.ImmediatePlay;
 import org.midimesh.api.driver.InputSink;
-import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.midi.MidiMessage;
 
 /**
  * The output {@value #NAME}: what it plays goes to the {@link Recorder}, with the time the play began. Always
  * available. Thread-safe (its fields are final; the recorder is).
+ * <p>An {@link ImmediatePlay} port: recording is a few array stores under a lock that is otherwise taken only between
+ * runs, into arrays sized for the run at its start, so the node may play it on the thread that delivered the messages.
  */
-final class LoadRecPort implements MidiPort {
+final class LoadRecPort implements ImmediatePlay {
 
     static final String NAME = "Load Rec";
 
@@ -41,7 +43,7 @@ final class LoadRecPort implements MidiPort {
         return Availability.AVAILABLE;
     }
 
-    /** On the output's delivery thread, one call at a time: every message arrived when the call began. */
+    /** On the delivering or the delivery thread, one call at a time: every message arrived when the call began. */
     @Override
     public void play(List<MidiMessage> messages, NodeId source) {
         long arrivalNanos = nanoTime.getAsLong();

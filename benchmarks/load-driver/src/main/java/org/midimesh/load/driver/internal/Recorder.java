@@ -10,8 +10,9 @@ import org.midimesh.load.driver.LoadCodec;
 /**
  * What the output {@code Load Rec} played: for each message that carries a sequence number, the number and when it
  * arrived, in arrival order, in growable primitive arrays (no boxing); and how many foreign messages came. Thread-safe.
- * <p>Threads and the lock: {@link #record} runs on the output's delivery thread (one call at a time); {@link #reset}
- * and {@link #snapshot} on ConfigAdmin's thread (a new run, a collect). All three take {@link #lock}, and hold it only
+ * <p>Threads and the lock: {@link #record} runs on whichever thread plays the output (one call at a time; the thread
+ * that delivered the messages, or the output's delivery thread); {@link #reset} and {@link #snapshot} on ConfigAdmin's
+ * thread (a new run, a collect). All three take {@link #lock}, and hold it only
  * to append, to clear, or to copy the arrays: {@code record} for the few messages of one play, {@code snapshot} for
  * one array copy (a few milliseconds for a million arrivals, the longest a play can wait). Nothing is called under
  * it: no sink, no logging, no I/O; the snapshot is written to its file after the lock is released.
@@ -92,10 +93,20 @@ final class Recorder {
 
     /** Forgets everything recorded, and gives back the memory of a large run. */
     void reset() {
+        reset(0);
+    }
+
+    /**
+     * Forgets everything recorded and makes room for {@code expected} arrivals (at most the limit) at once, so that
+     * {@link #record} does not copy growing arrays during the run: it may be called on a network thread
+     * ({@code LoadRecPort} is an {@code ImmediatePlay} port).
+     */
+    void reset(long expected) {
+        int capacity = (int) Math.max(initialCapacity, Math.min(maxArrivals, expected));
         lock.lock();
         try {
-            seqs = new int[initialCapacity];
-            arrivals = new long[initialCapacity];
+            seqs = new int[capacity];
+            arrivals = new long[capacity];
             count = 0;
             foreign = 0;
             overflow = 0;

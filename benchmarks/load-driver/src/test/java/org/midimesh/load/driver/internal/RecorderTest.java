@@ -70,4 +70,19 @@ class RecorderTest {
         r.record(List.of(LoadCodec.encode(5)), 50);
         assertArrayEquals(new int[] {5}, r.snapshot().seqs());
     }
+
+    @Test
+    void aResetForARunMakesRoomForItsMessagesUpToTheLimit() {
+        Recorder r = new Recorder(2, 100);
+        r.reset(40);
+        assertEquals(40, r.capacity(), "room for the run at once");
+        for (int i = 0; i < 40; i++) {
+            r.record(List.of(LoadCodec.encode(i)), i);
+        }
+        assertEquals(40, r.capacity(), "recording the expected run never grows the arrays");
+        r.reset(1_000);
+        assertEquals(100, r.capacity(), "never beyond the limit");
+        r.reset(0);
+        assertEquals(2, r.capacity());
+    }
 }

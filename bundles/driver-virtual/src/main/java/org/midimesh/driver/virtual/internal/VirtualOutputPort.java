@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.midimesh.api.DeviceType;
 import org.midimesh.api.NodeId;
+import org.midimesh.api.driver.ImmediatePlay;
 import org.midimesh.api.driver.InputSink;
 import org.midimesh.api.virtual.ReceivedLog;
 import org.midimesh.api.midi.MidiMessage;
@@ -12,9 +13,10 @@ import org.midimesh.common.Micros;
 
 /**
  * A virtual output: playing a message records it in a {@link ReceivedLog} that the HTTP API can page through.
- * Thread-safe and lock-free: {@link #play} runs on the network receive thread and never blocks.
+ * Thread-safe and lock-free: {@link #play} never blocks, so it is an {@link ImmediatePlay} port and the node plays it
+ * on the thread that delivered the messages (a network receive thread, an HTTP thread) when nothing is queued for it.
  */
-final class VirtualOutputPort extends VirtualPort implements ReceivedLog {
+final class VirtualOutputPort extends VirtualPort implements ReceivedLog, ImmediatePlay {
 
     private final ReceivedRing ring;
     private final Clock clock;

@@ -1,6 +1,7 @@
 package org.midimesh.driver.virtual.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.midimesh.api.DeviceType;
 import org.midimesh.api.NodeId;
+import org.midimesh.api.driver.ImmediatePlay;
 import org.midimesh.api.driver.InputSink;
 import org.midimesh.api.driver.MidiPort;
 import org.midimesh.api.virtual.ReceivedLog.Page;
@@ -41,6 +43,14 @@ class VirtualOutputPortTest {
         assertEquals(SYSEX, p.messages().get(1).message());
         assertEquals(1_700_000_000_123_456L, p.messages().get(0).receivedAtMicros());
         assertEquals(source, p.messages().get(1).sourceNode());
+    }
+
+    @Test
+    void anOutputPromisesToPlayAtOnceAndAnInputDoesNot() {
+        // The node plays an ImmediatePlay port on the receiving thread: only the lock-free output may say so.
+        assertTrue(new VirtualOutputPort("Out", false, 16, Clock.systemUTC()) instanceof ImmediatePlay);
+        MidiPort input = new VirtualInputPort("In", false);
+        assertFalse(input instanceof ImmediatePlay);
     }
 
     @Test
