@@ -137,6 +137,9 @@ public final class Main {
         p.put("felix.fileinstall.poll", "500");
         p.put("felix.fileinstall.noInitialDelay", "true");
         p.put("felix.fileinstall.filter", ".*\\.jar");
+        // Its scratch directory under the data dir: by default it makes a new one in the system's temp dir at every
+        // start and leaves it there when the process is killed.
+        p.put("felix.fileinstall.tmpdir", dataDir.resolve("cache").resolve("fileinstall-deploy").toString());
         // FileInstall never writes configuration files back: by default every watcher (this one too) writes ConfigAdmin
         // changes into the file a configuration came from, and it raced (non-atomically) with the strategy manager,
         // which keeps <data-dir>/etc/org.midimesh.strategy.cfg itself.

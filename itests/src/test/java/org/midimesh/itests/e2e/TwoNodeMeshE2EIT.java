@@ -110,6 +110,19 @@ class TwoNodeMeshE2EIT {
     }
 
     @Test
+    void fileInstallKeepsItsScratchDirectoriesInTheDataDir() {
+        // By default each FileInstall watcher makes a new directory in the system's temp dir at every start and
+        // leaves it behind when the process is killed; the node points both of its watchers into <data-dir>/cache.
+        E2E.await("both watchers use the data dir", Duration.ofSeconds(10)).untilAsserted(() -> {
+            for (MidiMeshProcess n : List.of(a, b)) {
+                Path cache = n.spec().dataDir().resolve("cache");
+                assertTrue(Files.isDirectory(cache.resolve("fileinstall-deploy")), () -> n + ": " + cache);
+                assertTrue(Files.isDirectory(cache.resolve("fileinstall-etc")), () -> n + ": " + cache);
+            }
+        });
+    }
+
+    @Test
     void bothNodesSeeEachOtherConnectedWithin10s() {
         E2E.await("a and b connected to each other", Duration.ofSeconds(10)).untilAsserted(() -> {
             E2E.assertConnectedExactly(a, b);

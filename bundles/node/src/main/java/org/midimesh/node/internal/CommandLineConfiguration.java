@@ -42,18 +42,23 @@ public final class CommandLineConfiguration {
         if (!sameAs(c.getProperties(), props)) {
             c.update(props);
         }
-        watchEtc(configAdmin, java.nio.file.Path.of((String) props.get(property("data_dir"))).resolve("etc"));
+        java.nio.file.Path dataDir = java.nio.file.Path.of((String) props.get(property("data_dir")));
+        watchEtc(configAdmin, dataDir.resolve("etc"), dataDir.resolve("cache").resolve("fileinstall-etc"));
     }
 
     /**
      * Asks Felix FileInstall (a named factory configuration, so restarts do not add more) to watch
      * {@code <data-dir>/etc} for {@code .cfg} and {@code .config} files and load them into ConfigAdmin, so editing a file
      * applies it. FileInstall does not write back: the component that owns a file writes it itself, atomically (the
-     * strategy manager keeps {@code org.midimesh.strategy.cfg}); two writers of one file would race.
+     * strategy manager keeps {@code org.midimesh.strategy.cfg}); two writers of one file would race. Its scratch
+     * directory is under the data dir: by default each watcher makes a new one in the system's temp dir and leaves it
+     * there when the process is killed.
      */
-    private static void watchEtc(ConfigurationAdmin configAdmin, java.nio.file.Path etc) throws IOException {
+    private static void watchEtc(ConfigurationAdmin configAdmin, java.nio.file.Path etc, java.nio.file.Path scratch)
+            throws IOException {
         Hashtable<String, Object> w = new Hashtable<>();
         w.put("felix.fileinstall.dir", etc.toString());
+        w.put("felix.fileinstall.tmpdir", scratch.toString());
         w.put("felix.fileinstall.filter", ".*\\.(cfg|config)");
         w.put("felix.fileinstall.poll", 1000L);
         w.put("felix.fileinstall.noInitialDelay", "true");
