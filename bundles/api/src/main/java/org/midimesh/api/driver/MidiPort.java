@@ -36,8 +36,8 @@ public interface MidiPort {
      * Plays messages on an output, in order. MidiMesh calls it from the output's own delivery thread, one call at a
      * time per port, never on a network thread (unless the port is an {@link ImmediatePlay}) and never under a
      * MidiMesh lock. It may take as long as the device needs; while it runs, later messages for this port wait in the
-     * port's bounded queue (and are dropped, counted, when it is full). A call that throws is counted and logged, and the device is shown as unavailable until a
-     * call succeeds. Inputs throw {@link UnsupportedOperationException}.
+     * port's bounded queue (and are dropped, counted, when it is full). A call that throws is counted and logged, and
+     * the device is shown as unavailable until a call succeeds. Inputs throw {@link UnsupportedOperationException}.
      *
      * @param source the node whose input produced the messages
      */

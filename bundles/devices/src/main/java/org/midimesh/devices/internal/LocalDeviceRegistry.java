@@ -94,6 +94,10 @@ public final class LocalDeviceRegistry implements DeviceRegistry, Warmable {
         Settings(int queueCapacity, long hangLimitMillis, long watchdogPeriodMillis) {
             this(queueCapacity, hangLimitMillis, watchdogPeriodMillis, DEFAULT.inlineLimitMicros);
         }
+
+        long inlineLimitNanos() {
+            return TimeUnit.MICROSECONDS.toNanos(inlineLimitMicros);
+        }
     }
 
     /** A driver whose port list changes during every re-read is left for its next event to settle. */
@@ -175,8 +179,7 @@ public final class LocalDeviceRegistry implements DeviceRegistry, Warmable {
      */
     @Override
     public String warmUp(Duration budget) {
-        return DeliveryWarmup.run(deliveryPool, settings.queueCapacity(),
-                TimeUnit.MICROSECONDS.toNanos(settings.inlineLimitMicros()), budget);
+        return DeliveryWarmup.run(deliveryPool, settings.queueCapacity(), settings.inlineLimitNanos(), budget);
     }
 
     @Deactivate
@@ -487,7 +490,7 @@ public final class LocalDeviceRegistry implements DeviceRegistry, Warmable {
             LocalDevice device = new LocalDevice(id, v.name(), v.type(), b.name);
             OutputLane lane = v.type() == DeviceType.OUTPUT
                     ? new OutputLane(device, v.port(), "driver " + b.name + " of " + b.origin, deliveryPool,
-                            settings.queueCapacity(), TimeUnit.MICROSECONDS.toNanos(settings.inlineLimitMicros()))
+                            settings.queueCapacity(), settings.inlineLimitNanos())
                     : null;
             Entry e = new Entry(device, v.port(), b, v.key(), lane);
             byId.put(id, e);

@@ -78,11 +78,6 @@ final class OutputLane {
     // Set once when the device goes (its port was removed or the registry closed); read by offer and drain.
     private volatile boolean closed;
 
-    /** A lane that always plays on the delivery pool. */
-    OutputLane(LocalDevice device, MidiPort port, String origin, Executor pool, int capacity) {
-        this(device, port, origin, pool, capacity, 0);
-    }
-
     /**
      * @param inlineLimitNanos when above 0 and the port is an {@link ImmediatePlay}, offering threads play it when the
      *                         lane is idle, until one such play takes longer than this
@@ -161,9 +156,9 @@ final class OutputLane {
         }
         if (took > inlineLimitNanos && inline) {
             inline = false;
-            LOG.warn("{} ({}): play took {} µs on the thread that delivered the messages ({}), though the port promises"
-                    + " to return at once (ImmediatePlay); from now on it is played on its delivery thread", device,
-                    origin, TimeUnit.NANOSECONDS.toMicros(took), Thread.currentThread().getName());
+            LOG.warn("{} ({}): play took {} µs on the thread that delivered the messages ({}), though the port"
+                    + " promises to return at once (ImmediatePlay); from now on it is played on its delivery thread",
+                    device, origin, TimeUnit.NANOSECONDS.toMicros(took), Thread.currentThread().getName());
         }
         scheduled.set(false);
         // Offers that came while this play ran queued their batches and left them to this player.

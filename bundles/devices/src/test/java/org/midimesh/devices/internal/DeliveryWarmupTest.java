@@ -31,7 +31,8 @@ class DeliveryWarmupTest {
 
     @Test
     void everyBatchIsPlayed() {
-        assertEquals("20000 batches, 20000 played", DeliveryWarmup.run(pool, 4096, INLINE_LIMIT, Duration.ofSeconds(30)));
+        assertEquals("20000 batches, 20000 played",
+                DeliveryWarmup.run(pool, 4096, INLINE_LIMIT, Duration.ofSeconds(30)));
     }
 
     @Test

@@ -372,7 +372,8 @@ class LocalDeviceRegistryTest {
         NodeId peer = NodeId.random();
         r.play(idOf(r, "Fast"), List.of(NOTE_ON), peer);
         r.play(idOf(r, "Slow"), List.of(NOTE_ON), peer);
-        assertEquals(List.of(new Played(List.of(NOTE_ON), peer)), List.copyOf(fast.played), "played before play returned");
+        assertEquals(List.of(new Played(List.of(NOTE_ON), peer)), List.copyOf(fast.played),
+                "played before play returned");
         assertEquals(List.of(Thread.currentThread().getName()), fastThreads);
         await().atMost(Duration.ofSeconds(5)).until(() -> !slow.played.isEmpty());
         assertEquals(1, slowThreads.size());
