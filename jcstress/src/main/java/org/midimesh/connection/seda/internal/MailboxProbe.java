@@ -63,6 +63,17 @@ final class MailboxProbe implements SerialExecutor.Handler<Integer> {
         }
     }
 
+    /** {@link #offer}, through {@link SerialExecutor#offerOrRun} (the caller may run the item itself). */
+    void offerOrRun(SerialExecutor<Integer> mailbox, int item) {
+        try {
+            if (!mailbox.offerOrRun(item)) {
+                violations.incrementAndGet();
+            }
+        } catch (IllegalStateException e) {
+            violations.incrementAndGet();
+        }
+    }
+
     /** Items run so far (arbiter). */
     int count() {
         return count;

@@ -24,6 +24,13 @@ import java.util.function.Consumer;
  * lost the CAS to the still-set flag, is then picked up by the drainer itself (standard release-then-recheck; every
  * access involved is a sequentially consistent atomic, so one side always sees the other).
  *
+ * <h2>Running on the caller</h2>
+ * {@link #offerOrRun} lets a producer that finds the mailbox idle (RUN mode, nothing queued, token free) take the token
+ * itself and run its item at once, on its own thread, instead of waking a stage thread for it: the hot path for MIDI.
+ * It is still one owner at a time (the token), and each producer's order holds: an item it gave before has either run
+ * completely (its owner released the token) or is still queued or running, and then this one queues behind it. While it runs, other producers queue; it hands their
+ * items to the stage afterwards and never drains them itself, so a producer runs at most its own item.
+ *
  * <h2>Bounds</h2>
  * {@link #depth} counts reserved slots: a producer reserves with a CAS before queueing and the owner releases after
  * polling. {@link #offer} (data: MIDI) admits up to {@code capacity} items; {@link #offerControl} (worker queries) may
@@ -33,7 +40,8 @@ import java.util.function.Consumer;
  * <h2>Modes</h2>
  * <ul>
  * <li>RUN: items run on the stage (or, once the stage refuses work because it is shut down, on the thread that found it
- * refused, so nothing is stranded).</li>
+ * refused, so nothing is stranded); an item given to {@link #offerOrRun} while the mailbox is idle runs on its
+ * producer's thread.</li>
  * <li>HOLD ({@link #hold()}, by the owner): nothing runs; items stay queued, in order (an engine handing over keeps
  * what arrives behind its barrier this way), until {@link #resume()} (a handover called off) or
  * {@link #drainInlineTo}.</li>
@@ -127,19 +135,70 @@ final class SerialExecutor<T> {
         enqueue(item);
     }
 
+    /**
+     * {@link #offer}, except that when the mailbox is idle the item runs now, on this thread, which owns the mailbox
+     * meanwhile (see the class comment); then returns after it ran. False (nothing run or queued) when {@code capacity}
+     * items are waiting. Blocks only as long as the handler runs for this one item.
+     */
+    boolean offerOrRun(T item) {
+        Objects.requireNonNull(item, "item");
+        // Cheap reads first: a busy mailbox (most items under load) queues without a failing CAS on the token.
+        if (mode != RUN || scheduled.get() || !queue.isEmpty()) {
+            return offer(item);
+        }
+        if (!reserve(capacity)) {
+            return false;
+        }
+        if (!scheduled.compareAndSet(false, true)) {
+            enqueue(item); // another producer or the drainer took the token first
+            return true;
+        }
+        if (mode != RUN) {
+            // Held or forwarding since the first read: the item queues, and runs where the mode says (dispatch, as for
+            // any producer that wins the token).
+            queue.offer(item);
+            dispatch();
+            return true;
+        }
+        // Items other producers queued since the first read may wait behind this one: their offers overlap this call
+        // (each returns only after losing the CAS above), so either order is theirs to see; each producer's own items
+        // were queued before its first read, which then finds the queue non-empty. The re-check below dispatches them.
+        enter();
+        try {
+            depth.decrementAndGet(); // after owner is set, as in drain: isIdle is never true while the item runs
+            runOne(handler, item);
+        } finally {
+            owner = null;
+        }
+        scheduled.set(false);
+        // Release, then re-check: items offered while this one ran lost the CAS to the set token; the stage drains
+        // them (never this caller, which came to run one item).
+        if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) {
+            dispatch();
+        }
+        return true;
+    }
+
     private boolean admit(T item, int limit) {
         Objects.requireNonNull(item, "item");
+        if (!reserve(limit)) {
+            return false;
+        }
+        enqueue(item);
+        return true;
+    }
+
+    /** Reserves a slot in {@link #depth} unless {@code limit} are taken. */
+    private boolean reserve(int limit) {
         for (;;) {
             int d = depth.get();
             if (d >= limit) {
                 return false;
             }
             if (depth.compareAndSet(d, d + 1)) {
-                break;
+                return true;
             }
         }
-        enqueue(item);
-        return true;
     }
 
     private void enqueue(T item) {
@@ -166,13 +225,7 @@ final class SerialExecutor<T> {
     private void drain(boolean onStage) {
         int n = 0;
         for (;;) {
-            Thread me = Thread.currentThread();
-            Thread previous = owner;
-            if (previous != null) {
-                throw new IllegalStateException(SINGLE_OWNER_RULE + ": " + name + " entered by " + me.getName()
-                        + " while " + previous.getName() + " owns it");
-            }
-            owner = me;
+            enter();
             boolean yieldStage = false;
             try {
                 for (;;) {
@@ -210,6 +263,17 @@ final class SerialExecutor<T> {
             }
             // Re-acquired: an item arrived (or the mode changed) after the last poll.
         }
+    }
+
+    /** The token holder becomes the owner; a second owner is a broken token and fails loudly. */
+    private void enter() {
+        Thread me = Thread.currentThread();
+        Thread previous = owner;
+        if (previous != null) {
+            throw new IllegalStateException(SINGLE_OWNER_RULE + ": " + name + " entered by " + me.getName() + " while "
+                    + previous.getName() + " owns it");
+        }
+        owner = me;
     }
 
     private void runOne(Handler<T> h, T item) {

@@ -350,6 +350,160 @@ class SerialExecutorTest {
         assertEquals(0, m.depth());
     }
 
+    // ---- offerOrRun: the caller runs its own item when the mailbox is idle -------------------------------------
+
+    @Test
+    void shouldRunAnItemOnTheCallerWhenIdle() {
+        ManualExecutor stage = new ManualExecutor();
+        List<String> ran = new ArrayList<>();
+        SerialExecutor<String>[] box = newArray(1);
+        box[0] = mailbox(stage, 10, x -> ran.add(x + "@" + Thread.currentThread().getName() + ":"
+                + box[0].isOwner() + ":" + box[0].isIdle()));
+
+        assertTrue(box[0].offerOrRun("a"));
+
+        assertEquals(List.of("a@" + Thread.currentThread().getName() + ":true:false"), ran,
+                "ran here, as the owner, and the mailbox was not idle meanwhile");
+        assertTrue(stage.tasks.isEmpty(), "no stage task");
+        assertNull(box[0].owner());
+        assertEquals(0, box[0].depth());
+        assertTrue(box[0].isIdle());
+    }
+
+    @Test
+    void shouldQueueBehindItemsAlreadyQueued() {
+        ManualExecutor stage = new ManualExecutor();
+        List<String> ran = new ArrayList<>();
+        SerialExecutor<String> m = mailbox(stage, 10, ran::add);
+        assertTrue(m.offer("a"));
+        assertTrue(m.offerOrRun("b"));
+        assertEquals(List.of(), ran, "b did not overtake a");
+        stage.runAll();
+        assertEquals(List.of("a", "b"), ran);
+        assertTrue(m.offerOrRun("c"));
+        assertEquals(List.of("a", "b", "c"), ran, "idle again: c ran at once");
+    }
+
+    @Test
+    void shouldQueueWhileHeldAndRefuseWhenFull() {
+        ManualExecutor stage = new ManualExecutor();
+        List<String> ran = new ArrayList<>();
+        SerialExecutor<String>[] box = newArray(1);
+        box[0] = mailbox(stage, 2, x -> {
+            ran.add(x);
+            if (x.equals("barrier")) {
+                box[0].hold();
+            }
+        });
+        SerialExecutor<String> m = box[0];
+        assertTrue(m.offerOrRun("barrier"));
+        assertTrue(m.isHeld());
+        assertTrue(m.offerOrRun("a"));
+        assertTrue(m.offerOrRun("b"));
+        assertFalse(m.offerOrRun("c"), "capacity 2: refused, nothing run or queued");
+        stage.runAll();
+        assertEquals(List.of("barrier"), ran, "held: a and b wait");
+        assertEquals(2, m.depth());
+        m.resume();
+        stage.runAll();
+        assertEquals(List.of("barrier", "a", "b"), ran);
+    }
+
+    @Test
+    void shouldLeaveItemsOfferedWhileItRanToTheStage() throws Exception {
+        ManualExecutor stage = new ManualExecutor();
+        List<String> ran = new CopyOnWriteArrayList<>();
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        SerialExecutor<String> m = mailbox(stage, 10, x -> {
+            ran.add(x + "@" + Thread.currentThread().getName());
+            if (x.equals("slow")) {
+                inside.countDown();
+                awaitQuietly(release);
+            }
+        });
+        Thread caller = new Thread(() -> m.offerOrRun("slow"), "test-caller");
+        caller.start();
+        assertTrue(inside.await(10, TimeUnit.SECONDS));
+        assertTrue(m.offerOrRun("x"), "queued: the caller owns the mailbox");
+        assertTrue(m.offer("y"));
+        assertTrue(stage.tasks.isEmpty(), "no drain while the caller owns it");
+        release.countDown();
+        caller.join(10_000);
+        assertFalse(caller.isAlive());
+
+        assertEquals(List.of("slow@test-caller"), ran, "the caller ran its own item only");
+        assertEquals(1, stage.tasks.size(), "and handed the rest to the stage");
+        stage.runAll();
+        String me = Thread.currentThread().getName();
+        assertEquals(List.of("slow@test-caller", "x@" + me, "y@" + me), ran);
+    }
+
+    @Test
+    void shouldKeepEachProducersOrderAndOneOwnerWhenCallersAndStageShareAMailbox() throws Exception {
+        int producers = 4;
+        int perProducer = 20_000;
+        int[] lastSeen = new int[producers];
+        java.util.Arrays.fill(lastSeen, -1);
+        AtomicInteger outOfOrder = new AtomicInteger();
+        AtomicInteger overlaps = new AtomicInteger();
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger onCaller = new AtomicInteger();
+        AtomicInteger ran = new AtomicInteger();
+        // The handler touches lastSeen without synchronization: the single-owner rule makes that safe.
+        SerialExecutor<Long> m = mailbox(pool(2, "test-stage"), Integer.MAX_VALUE / 2, x -> {
+            if (inside.incrementAndGet() != 1) {
+                overlaps.incrementAndGet();
+            }
+            int p = (int) (x >>> 32);
+            int seq = (int) (long) x;
+            if (seq != lastSeen[p] + 1) {
+                outOfOrder.incrementAndGet();
+            }
+            lastSeen[p] = seq;
+            if (Thread.currentThread().getName().startsWith("test-producer")) {
+                onCaller.incrementAndGet();
+            }
+            inside.decrementAndGet();
+            ran.incrementAndGet();
+        });
+
+        runProducers(producers, p -> {
+            for (int i = 0; i < perProducer; i++) {
+                assertTrue(i % 2 == 0 ? m.offerOrRun(item(p, i)) : m.offer(item(p, i)));
+            }
+        });
+
+        await().until(() -> ran.get() == producers * perProducer);
+        assertEquals(0, outOfOrder.get());
+        assertEquals(0, overlaps.get());
+        assertTrue(onCaller.get() > 0, "some items ran on their producers");
+        await().until(() -> m.owner() == null);
+        assertEquals(0, m.depth());
+        assertTrue(failures.isEmpty(), failures::toString);
+    }
+
+    @Test
+    void shouldRunTheSinkInlineAfterAHandoverAsOfferDoes() {
+        ManualExecutor stage = new ManualExecutor();
+        List<String> forwarded = new ArrayList<>();
+        SerialExecutor<String> m = mailbox(stage, 10, x -> {
+            throw new AssertionError("the handler after drainInlineTo: " + x);
+        });
+        m.drainInlineTo(forwarded::add);
+        assertTrue(m.offerOrRun("a"));
+        assertEquals(List.of("a"), forwarded);
+        assertTrue(failures.isEmpty(), failures::toString);
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(20, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private static void awaitAndOffer(CountDownLatch go, SerialExecutor<Integer> m, int n) {
         try {
             go.await();
