@@ -64,7 +64,7 @@ public class SedaSnapshotPublicationStress {
     // One histogram for every engine of the fork, as a strategy has one for all its engines; sampled queries record
     // into it from any thread.
     private static final SedaConnectionEngine.Stages STAGES = new SedaConnectionEngine.Stages(DIRECT, NO_HANDSHAKES,
-            DROP_EVENTS, t -> false, () -> 1_000, new AtomicHistogram(1, 10_000_000_000L, 2), c -> {
+            DROP_EVENTS, t -> false, () -> 1_000, () -> true, new AtomicHistogram(1, 10_000_000_000L, 2), c -> {
             });
     // Never called: the notification stage drops every task.
     private static final EngineEvents NO_RECEIVER = new EngineEvents() {

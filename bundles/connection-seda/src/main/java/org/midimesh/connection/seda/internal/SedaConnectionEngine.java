@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
@@ -55,17 +56,20 @@ import org.slf4j.LoggerFactory;
 /**
  * The seda engine of one connection: its mutable state has a single owner (workplan Approach B). Thread-safe: any
  * thread may call any method; the state itself is touched only by the current owner of the engine's
- * {@link SerialExecutor mailbox}, a thread of the strategy's worker stage. Nothing in it is guarded by a mutex.
+ * {@link SerialExecutor mailbox}: a thread of the strategy's worker stage, or a caller of {@link #send} that found the
+ * mailbox idle and runs its own send (the hot path). Nothing in it is guarded by a mutex.
  *
  * <h2>Commands</h2>
  * {@link #connect}, {@link #disconnect}, {@link #handshakeCompleted}, {@link #goodbyeReceived},
  * {@link #notifyHeartbeat}, {@link #checkHeartbeat}, {@link #send} and {@link #close} queue a {@link Command} and
- * return at once; the worker runs them one at a time, in the order they were queued. The blocking HTTP handshake runs
- * on the handshake executor and posts its result back as a command. {@code send} is the only data command and is
- * bounded by the queue capacity (a full queue: {@code false}, counted as dropped). Control commands are never refused
- * for a full queue, so none is lost to MIDI; the ones a peer or monitor repeats at will are coalesced
- * ({@code notifyHeartbeat} and {@code checkHeartbeat}: at most one of each queued), which keeps the queue bounded in
- * practice. Worker queries ({@link #inspectAsync()}) may use a reserve of another {@code capacity} slots.
+ * return at once; the worker runs them one at a time, in the order they were queued. The one exception is the hot path
+ * of {@code send}: with nothing queued and nothing running, the caller owns the mailbox for that one send and runs it
+ * itself (see {@link #send}). The blocking HTTP handshake runs on the handshake executor and posts its result back as a
+ * command. {@code send} is the only data command and is bounded by the queue capacity (a full queue: {@code false},
+ * counted as dropped). Control commands are never refused for a full queue, so none is lost to MIDI; the ones a peer or
+ * monitor repeats at will are coalesced ({@code notifyHeartbeat} and {@code checkHeartbeat}: at most one of each
+ * queued), which keeps the queue bounded in practice. Worker queries ({@link #inspectAsync()}) may use a reserve of
+ * another {@code capacity} slots.
  *
  * <h2>Queries</h2>
  * {@link #getState}, {@link #getRemoteId}, {@link #getRemoteNode}, {@link #getRemoteDevices} and
@@ -115,11 +119,12 @@ public final class SedaConnectionEngine implements ConnectionEngine {
      * @param notifier       the notification stage (one thread): every event delivery
      * @param isNotifyThread tells whether a thread is the notification thread
      * @param queryTimeoutMs bound of waits on the worker (inspect, handover) and on the notification stage (handover)
+     * @param sendOnCaller   whether a send that finds the mailbox idle runs on the caller's thread (read per send)
      * @param latency        the strategy-wide latency histogram
      * @param onRetired      told once when the engine is closed or handed over (counters fold into totals)
      */
     record Stages(Executor workers, Executor handshakes, Executor notifier, Predicate<Thread> isNotifyThread,
-            LongSupplier queryTimeoutMs, AtomicHistogram latency, Consumer<SedaConnectionEngine> onRetired) {
+            LongSupplier queryTimeoutMs, BooleanSupplier sendOnCaller, AtomicHistogram latency, Consumer<SedaConnectionEngine> onRetired) {
     }
 
     /** What queries see of the peer; replaced whole by the worker. Optionals are made once, not per query. */
@@ -307,12 +312,17 @@ public final class SedaConnectionEngine implements ConnectionEngine {
     }
 
     /**
-     * Queues MIDI for the peer. Never blocks.
+     * Sends MIDI to the peer, or queues it. Never waits for the worker or for another command.
+     * <p>The hot path ({@code send.on.caller}, on by default): when the mailbox is idle (nothing queued, no command
+     * running) the caller takes the mailbox's token and runs the send itself, now, as the worker would have (same
+     * code, same single owner, same order); it returns once the link has the datagram, as with mutex. Otherwise, and
+     * always with {@code send.on.caller} off, the frame queues for the worker and the call returns at once.
      *
-     * @return true when queued; false (counted as dropped) when closed, when the queue holds {@code queue.capacity}
-     *         frames already, or when not connected and no state-changing command is queued before it. A queued
-     *         frame goes out in its turn if the engine is CONNECTED then, else it is counted as dropped: so
-     *         {@code handshakeCompleted(h); send(f)} from one thread sends {@code f}, as the order of commands says.
+     * @return true when sent or queued; false (counted as dropped) when closed, when the queue holds
+     *         {@code queue.capacity} frames already, or when not connected and no state-changing command is queued
+     *         before it. A queued frame goes out in its turn if the engine is CONNECTED then, else it is counted as
+     *         dropped: so {@code handshakeCompleted(h); send(f)} from one thread sends {@code f}, as the order of
+     *         commands says.
      * @throws IllegalStateException while a handover has the engine (the manager holds commands back)
      */
     @Override
@@ -324,7 +334,8 @@ public final class SedaConnectionEngine implements ConnectionEngine {
             dropped.increment();
             return false;
         }
-        if (mailbox.offer(new Send(frame))) {
+        Send s = new Send(frame);
+        if (stages.sendOnCaller().getAsBoolean() ? mailbox.offerOrRun(s) : mailbox.offer(s)) {
             return true;
         }
         dropped.increment();

@@ -49,6 +49,8 @@ import org.slf4j.LoggerFactory;
  * handshakes, so no worker ever blocks on the network;</li>
  * <li>the notification stage {@code midimesh-seda-notify} (one thread): every event delivery to the manager.</li>
  * </ul>
+ * A send that finds its connection idle does not wait for the worker stage: its caller runs it ({@code send.on.caller},
+ * on by default; {@link SedaConnectionEngine#send}).
  */
 @Component(service = ConnectionStrategy.class, immediate = true, configurationPid = SedaConnectionStrategy.PID,
         property = ConnectionStrategy.STRATEGY_PROPERTY + "=" + SedaConnectionStrategy.NAME)
@@ -68,6 +70,12 @@ public final class SedaConnectionStrategy implements ConnectionStrategy, Warmabl
     static final long DEFAULT_QUERY_TIMEOUT_MS = 1000;
     static final long DEFAULT_SHUTDOWN_TIMEOUT_MS = 2000;
     static final int DEFAULT_HANDSHAKE_THREADS = 2;
+    /**
+     * On: the hot path of the workplan's risk table ("command latency breaks real-time requirements"). End to end at
+     * 10,000 messages a second, six alternating pairs: p99 0.24 to 0.73 ms on, 1.2 to 2.1 ms off (every send handed
+     * to a worker); p50 15 against 38 µs (docs/benchmarks.md, "Seda's hot path").
+     */
+    static final boolean DEFAULT_SEND_ON_CALLER = true;
     static final int MAX_THREADS = 64;
     static final int MAX_QUEUE_CAPACITY = 1 << 20;
 
@@ -100,11 +108,17 @@ public final class SedaConnectionStrategy implements ConnectionStrategy, Warmabl
         @AttributeDefinition(name = "Handshake threads", min = "1", max = "64",
                 description = "Threads running the blocking outbound HTTP handshakes (midimesh-seda-handshake-<n>)")
         int handshake_threads() default DEFAULT_HANDSHAKE_THREADS;
+
+        @AttributeDefinition(name = "Send on the caller's thread when idle",
+                description = "A send that finds its connection idle (nothing queued, nothing running) runs at once on "
+                        + "the calling thread, which owns the connection meanwhile, instead of waking a worker: one "
+                        + "thread hand-off less per message. Off: every send waits for a worker. Applies at once")
+        boolean send_on_caller() default DEFAULT_SEND_ON_CALLER;
     }
 
     /** The validated configuration; replaced whole. */
     record Settings(int workerThreads, int queueCapacity, long queryTimeoutMs, long shutdownTimeoutMs,
-            int handshakeThreads) {
+            int handshakeThreads, boolean sendOnCaller) {
     }
 
     private final ThreadPoolExecutor workers;
@@ -165,15 +179,19 @@ public final class SedaConnectionStrategy implements ConnectionStrategy, Warmabl
         });
         this.notifier.prestartAllCoreThreads();
         this.stages = new SedaConnectionEngine.Stages(workers, handshakes, notifier, t -> t == notifyThread,
-                () -> settings.queryTimeoutMs(), latency, this::retire);
+                () -> settings.queryTimeoutMs(), () -> settings.sendOnCaller(), latency, this::retire);
         if (!quiet) {
             LOG.info("seda strategy activated, {} worker threads, queue capacity {}, query timeout {} ms, shutdown "
-                    + "timeout {} ms, {} handshake threads", s.workerThreads(), s.queueCapacity(), s.queryTimeoutMs(),
-                    s.shutdownTimeoutMs(), s.handshakeThreads());
+                    + "timeout {} ms, {} handshake threads, send on caller {}", s.workerThreads(), s.queueCapacity(), s.queryTimeoutMs(),
+                    s.shutdownTimeoutMs(), s.handshakeThreads(),
+                            s.sendOnCaller());
         }
     }
 
-    /** Applies a new configuration live: timeouts at once, pool sizes as threads become free, capacity to new ones. */
+    /**
+     * Applies a new configuration live: timeouts and sending on the caller at once, pool sizes as threads become free,
+     * capacity to new connections.
+     */
     @Modified
     void modified(Config config) {
         Settings s = validate(config);
@@ -181,8 +199,9 @@ public final class SedaConnectionStrategy implements ConnectionStrategy, Warmabl
         resize(workers, s.workerThreads());
         resize(handshakes, s.handshakeThreads());
         LOG.info("seda strategy reconfigured, {} worker threads, queue capacity {}, query timeout {} ms, shutdown "
-                + "timeout {} ms, {} handshake threads", s.workerThreads(), s.queueCapacity(), s.queryTimeoutMs(),
-                s.shutdownTimeoutMs(), s.handshakeThreads());
+                + "timeout {} ms, {} handshake threads, send on caller {}", s.workerThreads(), s.queueCapacity(), s.queryTimeoutMs(),
+                s.shutdownTimeoutMs(), s.handshakeThreads(),
+                        s.sendOnCaller());
     }
 
     private static void resize(ThreadPoolExecutor pool, int threads) {
@@ -198,12 +217,24 @@ public final class SedaConnectionStrategy implements ConnectionStrategy, Warmabl
     /**
      * Runs three engines of a private instance of this strategy (same settings, its own stages, nothing logged at INFO)
      * through {@link Warmups#strategy}, then stops that instance. The live instance's engines, metrics and threads
-     * are not touched. On the node's warm-up thread.
+     * are not touched. On the node's warm-up thread. With {@code send.on.caller} on, a second private instance with
+     * it off warms the queued path too: the warm-up's one sending thread always finds its engines idle, so it would
+     * otherwise never make the workers send, which a live node does whenever a send finds its connection busy.
      */
     @Override
     public String warmUp(Duration budget) {
-        return Warmups.onPrivateInstance(new SedaConnectionStrategy(settings, true),
-                SedaConnectionStrategy::deactivate, budget);
+        Settings s = settings;
+        if (!s.sendOnCaller()) {
+            return Warmups.onPrivateInstance(new SedaConnectionStrategy(s, true), SedaConnectionStrategy::deactivate,
+                    budget);
+        }
+        Duration half = budget.dividedBy(2);
+        Settings queued = new Settings(s.workerThreads(), s.queueCapacity(), s.queryTimeoutMs(),
+                s.shutdownTimeoutMs(), s.handshakeThreads(), false);
+        String onCaller = Warmups.onPrivateInstance(new SedaConnectionStrategy(s, true),
+                SedaConnectionStrategy::deactivate, half);
+        return onCaller + " on the caller, " + Warmups.onPrivateInstance(new SedaConnectionStrategy(queued, true),
+                SedaConnectionStrategy::deactivate, half) + " queued";
     }
 
     /**
@@ -441,7 +472,8 @@ public final class SedaConnectionStrategy implements ConnectionStrategy, Warmabl
                 intIn("queue_capacity", c.queue_capacity(), 1, MAX_QUEUE_CAPACITY, DEFAULT_QUEUE_CAPACITY),
                 atLeastOne("query_timeout_ms", c.query_timeout_ms(), DEFAULT_QUERY_TIMEOUT_MS),
                 atLeastOne("shutdown_timeout_ms", c.shutdown_timeout_ms(), DEFAULT_SHUTDOWN_TIMEOUT_MS),
-                intIn("handshake_threads", c.handshake_threads(), 1, MAX_THREADS, DEFAULT_HANDSHAKE_THREADS));
+                intIn("handshake_threads", c.handshake_threads(), 1, MAX_THREADS, DEFAULT_HANDSHAKE_THREADS),
+                c.send_on_caller());
     }
 
     private static int intIn(String name, int v, int min, int max, int dflt) {

@@ -4,6 +4,7 @@ import static org.midimesh.connection.seda.internal.Wait.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.midimesh.api.connection.ConnectionState.CONNECTED;
@@ -16,12 +17,18 @@ import static org.midimesh.api.test.contract.FakePeers.numberedFrame;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -95,7 +102,10 @@ class SedaConnectionEngineTest {
         return FakePeers.context(handshaker, link, heartbeatTimeout);
     }
 
-    /** A connected connection whose worker is now blocked inside the link, sending frame 1. */
+    /**
+     * A connected connection whose mailbox owner is now blocked inside the link, sending frame 1: a sender thread of
+     * the test's ({@link HeldSend}) on the hot path, a worker with {@code send.on.caller} off.
+     */
     private SedaConnectionEngine connectedAndBlocked(Map<String, Object> config) throws Exception {
         if (strategy == null) {
             startStrategy(config);
@@ -103,9 +113,7 @@ class SedaConnectionEngineTest {
         SedaConnectionEngine c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
         awaitState(c, CONNECTED);
-        link.closeGate();
-        assertTrue(c.send(numberedFrame(1)));
-        assertTrue(link.awaitBlocked(10, TimeUnit.SECONDS));
+        HeldSend.hold(c, link, numberedFrame(1));
         return c;
     }
 
@@ -280,6 +288,7 @@ class SedaConnectionEngineTest {
 
     @Test
     void shouldKeepTheMessagesOfOneConnectionInOrder() throws Exception {
+        startStrategy(Map.of("send_on_caller", false)); // every send through the queue, on the stage
         SedaConnectionEngine c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
         awaitState(c, CONNECTED);
@@ -294,6 +303,121 @@ class SedaConnectionEngineTest {
             assertEquals(i + 1, seqs.get(i));
         }
         assertTrue(link.sent().stream().allMatch(s -> s.thread().matches("midimesh-seda-\\d+")));
+    }
+
+    @Test
+    void shouldSendOnTheCallersThreadWhenTheConnectionIsIdle() throws Exception {
+        SedaConnectionEngine c = connection(ControllableHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 1));
+        awaitState(c, CONNECTED);
+        sync(c); // nothing queued, nothing running
+        long before = c.metrics().commandsProcessed();
+
+        assertTrue(c.send(numberedFrame(1)));
+
+        assertEquals(List.of(1), link.frameNumbers(), "sent before send returned");
+        assertEquals(Thread.currentThread().getName(), link.sent().get(0).thread());
+        assertEquals(before + 1, c.metrics().commandsProcessed(), "run as a command, as the worker would");
+        assertEquals(0, c.mailbox().depth());
+        assertNull(c.mailbox().owner(), "the caller gave the mailbox back");
+    }
+
+    @Test
+    void shouldQueueBehindABusyConnectionAndLeaveTheBacklogToTheWorkers() throws Exception {
+        SedaConnectionEngine c = connection(ControllableHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 1));
+        awaitState(c, CONNECTED);
+        CompletableFuture<Boolean> first = HeldSend.hold(c, link, numberedFrame(1));
+        for (int i = 2; i <= 5; i++) {
+            assertTrue(c.send(numberedFrame(i)), "queued at once, although the owner is stuck: frame " + i);
+        }
+        assertEquals(4, c.mailbox().depth());
+        link.openGate();
+        assertTrue(first.get(20, TimeUnit.SECONDS));
+        await().until(() -> link.dataCount() == 5);
+
+        assertEquals(List.of(1, 2, 3, 4, 5), link.frameNumbers());
+        assertEquals(HeldSend.THREAD, link.sent().get(0).thread());
+        assertTrue(link.sent().subList(1, 5).stream().allMatch(s -> s.thread().matches("midimesh-seda-\\d+")),
+                "the held sender ran its own frame only; the stage ran the backlog: " + link.sent());
+    }
+
+    @Test
+    void shouldKeepEachSendersOrderWithCallersAndWorkersSharingTheConnection() throws Exception {
+        SedaConnectionEngine c = connection(ControllableHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 1));
+        awaitState(c, CONNECTED);
+        int senders = 4;
+        int frames = 5000;
+        ExecutorService pool = Executors.newFixedThreadPool(senders);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < senders; t++) {
+                int base = t * 1_000_000;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 1; i <= frames; i++) {
+                        while (!c.send(numberedFrame(base + i))) {
+                            Thread.onSpinWait(); // a full queue refuses; retry until the worker caught up
+                        }
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        await().until(() -> link.dataCount() == senders * frames);
+
+        int[] next = new int[senders];
+        Set<String> threads = new HashSet<>();
+        for (RecordingPeerLink.Sent s : link.sent()) {
+            int n = FakePeers.numberOf(s.frame());
+            assertEquals(++next[n / 1_000_000], n % 1_000_000, "sender " + n / 1_000_000 + " out of order");
+            threads.add(s.thread().replaceAll("\\d+", "N"));
+        }
+        assertEquals(Set.of("pool-N-thread-N", "midimesh-seda-N"), threads,
+                "both paths were taken (callers when idle, workers behind them)");
+        // A second owner would have failed a sender (the mailbox's check) or a command (the engine's assertion).
+        assertEquals(0, c.commandFailures(), "never two owners at once");
+    }
+
+    @Test
+    void shouldQueueEverySendWhenSendOnCallerIsOff() throws Exception {
+        startStrategy(Map.of("send_on_caller", false));
+        SedaConnectionEngine c = connection(ControllableHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 1));
+        awaitState(c, CONNECTED);
+        sync(c);
+        link.closeGate();
+
+        assertTrue(c.send(numberedFrame(1)), "returns at once although the link holds the worker");
+        assertTrue(link.awaitBlocked(10, TimeUnit.SECONDS));
+        link.openGate();
+        await().until(() -> link.dataCount() == 1);
+        assertTrue(link.sent().get(0).thread().matches("midimesh-seda-\\d+"), link.sent().get(0).thread());
+    }
+
+    @Test
+    void shouldApplySendOnCallerLive() throws Exception {
+        SedaConnectionEngine c = connection(ControllableHandshaker.scripted());
+        c.handshakeCompleted(handshake(PEER, 1));
+        awaitState(c, CONNECTED);
+        sync(c);
+        strategy.modified(Configs.of(SedaConnectionStrategy.Config.class, Map.of("send_on_caller", false)));
+        assertTrue(c.send(numberedFrame(1)));
+        await().until(() -> link.dataCount() == 1);
+        strategy.modified(Configs.of(SedaConnectionStrategy.Config.class, Map.of()));
+        sync(c);
+        assertTrue(c.send(numberedFrame(2)));
+
+        assertTrue(link.sent().get(0).thread().matches("midimesh-seda-\\d+"), link.sent().get(0).thread());
+        assertEquals(Thread.currentThread().getName(), link.sent().get(1).thread());
     }
 
     @Test
@@ -529,7 +653,8 @@ class SedaConnectionEngineTest {
 
     @Test
     void shouldShutDownWithinItsTimeoutWhileAWorkerIsStuck() throws Exception {
-        SedaConnectionEngine c = connectedAndBlocked(Map.of("shutdown_timeout_ms", 200L));
+        // send.on.caller off: a worker, not the test's sender, is the one stuck in the link
+        SedaConnectionEngine c = connectedAndBlocked(Map.of("shutdown_timeout_ms", 200L, "send_on_caller", false));
         for (int i = 2; i < 100; i++) {
             c.send(numberedFrame(i));
         }
@@ -551,7 +676,7 @@ class SedaConnectionEngineTest {
 
     @Test
     void shouldServeAThousandConnectionsOnTwoWorkerThreadsInOrder() throws Exception {
-        startStrategy(Map.of("worker_threads", 2));
+        startStrategy(Map.of("worker_threads", 2, "send_on_caller", false)); // the stage's scheduling is under test
         int n = 1000;
         int frames = 20;
         List<SedaConnectionEngine> all = new ArrayList<>();

@@ -13,6 +13,7 @@ import static org.midimesh.api.test.contract.FakePeers.numberedFrame;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -90,7 +91,7 @@ class SedaConnectionStrategyTest {
     void shouldUseTheDefaultsForInvalidConfiguration() {
         start(Map.of("worker_threads", 0, "queue_capacity", -1, "query_timeout_ms", 0L, "shutdown_timeout_ms", -5L,
                 "handshake_threads", 1000));
-        assertEquals(new SedaConnectionStrategy.Settings(2, 16_384, 1000, 2000, 2), strategy.settings());
+        assertEquals(new SedaConnectionStrategy.Settings(2, 16_384, 1000, 2000, 2, true), strategy.settings());
         assertEquals(2, strategy.workers().getCorePoolSize());
         assertEquals(2, strategy.handshakes().getCorePoolSize());
     }
@@ -99,8 +100,8 @@ class SedaConnectionStrategyTest {
     void shouldApplyAModifiedConfigurationLive() {
         start(Map.of());
         strategy.modified(Configs.of(SedaConnectionStrategy.Config.class, Map.of("worker_threads", 4,
-                "handshake_threads", 1, "query_timeout_ms", 5L, "queue_capacity", 8)));
-        assertEquals(new SedaConnectionStrategy.Settings(4, 8, 5, 2000, 1), strategy.settings());
+                "handshake_threads", 1, "query_timeout_ms", 5L, "queue_capacity", 8, "send_on_caller", false)));
+        assertEquals(new SedaConnectionStrategy.Settings(4, 8, 5, 2000, 1, false), strategy.settings());
         assertEquals(4, strategy.workers().getMaximumPoolSize());
         assertEquals(1, strategy.handshakes().getMaximumPoolSize());
         SedaConnectionEngine c = (SedaConnectionEngine) strategy.create(context(), events);
@@ -164,9 +165,7 @@ class SedaConnectionStrategyTest {
             c.handshakeCompleted(handshake(NodeId.random(), 0));
             await().until(() -> c.getState() == CONNECTED);
         }
-        link.closeGate();
-        assertTrue(a.send(numberedFrame(1)));
-        assertTrue(link.awaitBlocked(10, TimeUnit.SECONDS)); // a's worker is stuck in the link
+        CompletableFuture<Boolean> first = HeldSend.hold(a, link, numberedFrame(1)); // a's owner is stuck in the link
         assertTrue(a.send(numberedFrame(2)));
         assertFalse(a.send(numberedFrame(3)), "full: a stall");
         assertThrows(TimeoutException.class, a::inspect); // a second one
@@ -177,6 +176,7 @@ class SedaConnectionStrategyTest {
         assertEquals(2, a.metrics().stalls());
         assertEquals(2, strategy.metrics().stalls(), "the open engine's stalls, and the closed one's none");
         link.openGate();
+        assertTrue(first.get(20, TimeUnit.SECONDS));
         a.close();
         a.closedFuture().get(20, TimeUnit.SECONDS);
         assertEquals(2, strategy.metrics().stalls(), "kept once the engine retired");

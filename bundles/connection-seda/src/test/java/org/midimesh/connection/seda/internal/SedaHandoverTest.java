@@ -94,19 +94,19 @@ class SedaHandoverTest {
     }
 
     /**
-     * Sends frames 1..{@code last} while the worker is stuck in the link with frame 1, begins a handover behind them,
-     * then lets the link go: frames 2..last are then held for the successor, not sent.
+     * Sends frames 1..{@code last} while the mailbox's owner is stuck in the link with frame 1 (a sender of its own:
+     * {@link HeldSend}), begins a handover behind them, then lets the link go: frames 2..last are then held for the
+     * successor, not sent.
      */
     private Handover beginBehindFrames(SedaConnectionEngine c, int last) throws Exception {
-        link.closeGate();
-        assertTrue(c.send(numberedFrame(1)));
-        assertTrue(link.awaitBlocked(10, TimeUnit.SECONDS)); // the worker is inside the link with frame 1
+        CompletableFuture<Boolean> first = HeldSend.hold(c, link, numberedFrame(1));
         for (int i = 2; i <= last; i++) {
             assertTrue(c.send(numberedFrame(i)));
         }
         CompletableFuture<Handover> begun = beginInBackground(c);
         await().until(() -> c.mailbox().depth() == last); // frames 2..last and the barrier
         link.openGate();
+        assertTrue(first.get(20, TimeUnit.SECONDS));
         return begun.get(20, TimeUnit.SECONDS);
     }
 
@@ -221,9 +221,7 @@ class SedaHandoverTest {
     void shouldCallOffAHandoverTheWorkerCannotReachInTimeAndGoOnAsBefore() throws Exception {
         SedaConnectionStrategy a = strategy(Map.of("query_timeout_ms", 50L));
         SedaConnectionEngine c = connected(a);
-        link.closeGate();
-        assertTrue(c.send(numberedFrame(1)));
-        assertTrue(link.awaitBlocked(10, TimeUnit.SECONDS));
+        CompletableFuture<Boolean> first = HeldSend.hold(c, link, numberedFrame(1));
         assertTrue(c.send(numberedFrame(2)));
 
         IllegalStateException e = assertThrows(IllegalStateException.class, c::beginHandover);
@@ -232,6 +230,7 @@ class SedaHandoverTest {
         assertEquals(1, c.metrics().stalls(), "the barrier was not reached within its bound");
         assertTrue(c.send(numberedFrame(3)), "commands are taken again");
         link.openGate();
+        assertTrue(first.get(20, TimeUnit.SECONDS));
         await().until(() -> link.dataCount() == 3);
         assertEquals(List.of(1, 2, 3), link.frameNumbers());
 
