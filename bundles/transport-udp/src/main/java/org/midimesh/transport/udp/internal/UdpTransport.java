@@ -244,12 +244,14 @@ public final class UdpTransport implements PeerLink, TransportStats, Warmable {
         socket.close();
         Thread t = rxThread;
         if (t != null && t != Thread.currentThread()) {
+            boolean interrupted = false;
             try {
                 t.join(JOIN_MILLIS);
             } catch (InterruptedException e) {
+                interrupted = true; // whoever stops us gave up waiting (a node stopped during its warm-up): no timeout
                 Thread.currentThread().interrupt();
             }
-            if (t.isAlive()) {
+            if (t.isAlive() && !interrupted) {
                 LOG.error("thread {} did not stop within {} ms after its socket closed", RX_THREAD_NAME, JOIN_MILLIS);
             }
         }
