@@ -322,12 +322,13 @@ final class SerialExecutor<T> {
     }
 
     /**
-     * Whether no item is queued and nobody runs one, so everything offered before has completely run. Reads the depth
-     * (released right after an item is polled) before the owner (cleared after the item ran), so a true answer is never
-     * premature.
+     * Whether no item is queued, nobody runs one and the token is free, so everything offered before has completely
+     * run and the next {@link #offerOrRun} finds the mailbox idle (unless another producer comes first). Reads the
+     * depth (released right after an item is polled), then the owner (cleared after the item ran), then the token
+     * (released last), so a true answer is never premature.
      */
     boolean isIdle() {
-        return depth.get() == 0 && owner == null;
+        return depth.get() == 0 && owner == null && !scheduled.get();
     }
 
     /** Whether the calling thread runs this mailbox's items now. */

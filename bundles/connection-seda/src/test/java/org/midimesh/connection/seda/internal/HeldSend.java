@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.midimesh.api.strategy.spi.ConnectionEngine;
 import org.midimesh.api.test.contract.RecordingPeerLink;
 import org.midimesh.api.transport.DataFrame;
 
@@ -24,12 +23,15 @@ final class HeldSend {
     }
 
     /**
-     * Closes the gate, sends {@code frame} from a new thread and waits until that send is inside the link.
+     * Waits until the engine's mailbox is idle (so the send takes the hot path when it is on: a worker that still holds
+     * the token after its last command would otherwise take the frame), closes the gate, sends {@code frame} from a new
+     * thread and waits until that send is inside the link.
      *
      * @return completes with the send's result once the gate opens
      */
-    static CompletableFuture<Boolean> hold(ConnectionEngine engine, RecordingPeerLink link, DataFrame frame)
+    static CompletableFuture<Boolean> hold(SedaConnectionEngine engine, RecordingPeerLink link, DataFrame frame)
             throws InterruptedException {
+        Wait.await().until(() -> engine.mailbox().isIdle());
         link.closeGate();
         CompletableFuture<Boolean> sent = CompletableFuture.supplyAsync(() -> engine.send(frame), r -> {
             Thread t = new Thread(r, THREAD);

@@ -17,11 +17,9 @@ import static org.midimesh.api.test.contract.FakePeers.numberedFrame;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -44,8 +42,10 @@ import org.midimesh.api.connection.ConnectionContext;
 import org.midimesh.api.connection.ConnectionMetrics;
 import org.midimesh.api.connection.ConnectionState;
 import org.midimesh.api.connection.Handshaker;
+import org.midimesh.api.connection.PeerLink;
 import org.midimesh.api.strategy.spi.ConnectionEngine;
 import org.midimesh.api.strategy.spi.EngineEvents;
+import org.midimesh.api.transport.DataFrame;
 import org.midimesh.api.test.Configs;
 import org.midimesh.api.test.DeadlockWatchdog;
 import org.midimesh.api.test.contract.ControllableHandshaker;
@@ -129,6 +129,15 @@ class SedaConnectionEngineTest {
     /** Waits until every command queued so far has run (the worker answers after them). */
     private static WorkerSnapshot sync(SedaConnectionEngine c) throws Exception {
         return c.inspectAsync().get(20, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Waits until the engine's mailbox is idle: everything queued has run and the worker gave the token back (it
+     * answers {@link #sync} before it does), so the next send takes the hot path.
+     */
+    private static void idle(SedaConnectionEngine c) throws Exception {
+        sync(c);
+        await().until(() -> c.mailbox().isIdle());
     }
 
     // ---- states --------------------------------------------------------------------------------------------------
@@ -310,7 +319,7 @@ class SedaConnectionEngineTest {
         SedaConnectionEngine c = connection(ControllableHandshaker.scripted());
         c.handshakeCompleted(handshake(PEER, 1));
         awaitState(c, CONNECTED);
-        sync(c); // nothing queued, nothing running
+        idle(c); // nothing queued, nothing running, the token free
         long before = c.metrics().commandsProcessed();
 
         assertTrue(c.send(numberedFrame(1)));
@@ -342,11 +351,46 @@ class SedaConnectionEngineTest {
                 "the held sender ran its own frame only; the stage ran the backlog: " + link.sent());
     }
 
+    /**
+     * Four senders race on one connection: each one's frames arrive in its order, and never two owners at once. Both
+     * paths are taken for certain: the first send finds the connection idle and runs on its sender; then sender 0's
+     * 100th frame is held inside the link (by whichever thread runs it) until sender 1 has sent 10 frames, which must
+     * queue and so go out on the stage.
+     */
     @Test
     void shouldKeepEachSendersOrderWithCallersAndWorkersSharingTheConnection() throws Exception {
-        SedaConnectionEngine c = connection(ControllableHandshaker.scripted());
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        PeerLink holding = new PeerLink() {
+            @Override
+            public void sendData(NodeInfo to, DataFrame frame) {
+                link.sendData(to, frame);
+                if (FakePeers.numberOf(frame) == 100) {
+                    inside.countDown();
+                    try {
+                        assertTrue(release.await(20, TimeUnit.SECONDS));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+
+            @Override
+            public void sendHeartbeat(NodeInfo to) {
+                link.sendHeartbeat(to);
+            }
+
+            @Override
+            public void sendGoodbye(NodeInfo to) {
+                link.sendGoodbye(to);
+            }
+        };
+        startStrategy(Map.of());
+        SedaConnectionEngine c = (SedaConnectionEngine) strategy.create(FakePeers.context(
+                ControllableHandshaker.scripted(), holding, LONG_TIMEOUT), listener.asEngineEvents());
         c.handshakeCompleted(handshake(PEER, 1));
         awaitState(c, CONNECTED);
+        idle(c);
         int senders = 4;
         int frames = 5000;
         ExecutorService pool = Executors.newFixedThreadPool(senders);
@@ -354,12 +398,19 @@ class SedaConnectionEngineTest {
             CountDownLatch start = new CountDownLatch(1);
             List<Future<?>> done = new ArrayList<>();
             for (int t = 0; t < senders; t++) {
+                int sender = t;
                 int base = t * 1_000_000;
                 done.add(pool.submit(() -> {
                     start.await();
+                    if (sender == 1) {
+                        assertTrue(inside.await(20, TimeUnit.SECONDS));
+                    }
                     for (int i = 1; i <= frames; i++) {
                         while (!c.send(numberedFrame(base + i))) {
                             Thread.onSpinWait(); // a full queue refuses; retry until the worker caught up
+                        }
+                        if (sender == 1 && i == 10) {
+                            release.countDown();
                         }
                     }
                     return null;
@@ -370,19 +421,22 @@ class SedaConnectionEngineTest {
                 f.get(60, TimeUnit.SECONDS);
             }
         } finally {
+            release.countDown();
             pool.shutdownNow();
         }
         await().until(() -> link.dataCount() == senders * frames);
 
         int[] next = new int[senders];
-        Set<String> threads = new HashSet<>();
         for (RecordingPeerLink.Sent s : link.sent()) {
             int n = FakePeers.numberOf(s.frame());
             assertEquals(++next[n / 1_000_000], n % 1_000_000, "sender " + n / 1_000_000 + " out of order");
-            threads.add(s.thread().replaceAll("\\d+", "N"));
         }
-        assertEquals(Set.of("pool-N-thread-N", "midimesh-seda-N"), threads,
-                "both paths were taken (callers when idle, workers behind them)");
+        assertTrue(link.sent().get(0).thread().startsWith("pool-"), "the first send ran on its sender: "
+                + link.sent().get(0).thread());
+        RecordingPeerLink.Sent firstOfSender1 = link.sent().stream()
+                .filter(s -> FakePeers.numberOf(s.frame()) == 1_000_001).findFirst().orElseThrow();
+        assertTrue(firstOfSender1.thread().matches("midimesh-seda-\\d+"), "queued behind the held frame, sent by "
+                + "the stage: " + firstOfSender1.thread());
         // A second owner would have failed a sender (the mailbox's check) or a command (the engine's assertion).
         assertEquals(0, c.commandFailures(), "never two owners at once");
     }
@@ -413,7 +467,7 @@ class SedaConnectionEngineTest {
         assertTrue(c.send(numberedFrame(1)));
         await().until(() -> link.dataCount() == 1);
         strategy.modified(Configs.of(SedaConnectionStrategy.Config.class, Map.of()));
-        sync(c);
+        idle(c);
         assertTrue(c.send(numberedFrame(2)));
 
         assertTrue(link.sent().get(0).thread().matches("midimesh-seda-\\d+"), link.sent().get(0).thread());
