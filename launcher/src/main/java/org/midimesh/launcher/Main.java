@@ -9,6 +9,8 @@ import java.net.URI;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.HashMap;
@@ -91,7 +93,26 @@ public final class Main {
             err.println("midimesh: cannot create data dir " + dataDir + ": " + e);
             return 1;
         }
+        try {
+            ownerOnly(dataDir.resolve("cache"));
+        } catch (IOException e) {
+            err.println("midimesh: cannot make " + dataDir.resolve("cache") + " private to its owner: " + e);
+            return 1;
+        }
         return boot(bound, dataDir, out, err);
+    }
+
+    /**
+     * Creates {@code dir} if needed and lets only its owner in ({@code rwx------}), on file systems with POSIX
+     * permissions. The framework's storage lives there, ConfigAdmin's files among it, and those hold the node's
+     * configuration with its admin token: nobody else may read them, whatever the umask made of each file.
+     */
+    static void ownerOnly(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        PosixFileAttributeView view = Files.getFileAttributeView(dir, PosixFileAttributeView.class);
+        if (view != null) {
+            view.setPermissions(PosixFilePermissions.fromString("rwx------"));
+        }
     }
 
     /** slf4j-simple reads these once, when the first logger is made; all log output goes to stderr. */
