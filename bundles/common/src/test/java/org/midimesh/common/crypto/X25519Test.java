@@ -16,8 +16,10 @@ import org.junit.jupiter.api.Timeout;
 class X25519Test {
 
     private static final HexFormat HEX = HexFormat.of();
-    private static final byte[] ALICE = HEX.parseHex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
-    private static final byte[] BOB = HEX.parseHex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
+    private static final byte[] ALICE =
+            HEX.parseHex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+    private static final byte[] BOB =
+            HEX.parseHex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
 
     @Test
     void shouldMatchRfc7748Section61() {

@@ -124,7 +124,8 @@ public final class SedaConnectionEngine implements ConnectionEngine {
      * @param onRetired      told once when the engine is closed or handed over (counters fold into totals)
      */
     record Stages(Executor workers, Executor handshakes, Executor notifier, Predicate<Thread> isNotifyThread,
-            LongSupplier queryTimeoutMs, BooleanSupplier sendOnCaller, AtomicHistogram latency, Consumer<SedaConnectionEngine> onRetired) {
+            LongSupplier queryTimeoutMs, BooleanSupplier sendOnCaller, AtomicHistogram latency,
+            Consumer<SedaConnectionEngine> onRetired) {
     }
 
     /** What queries see of the peer; replaced whole by the worker. Optionals are made once, not per query. */

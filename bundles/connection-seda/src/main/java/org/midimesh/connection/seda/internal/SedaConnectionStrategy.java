@@ -182,9 +182,8 @@ public final class SedaConnectionStrategy implements ConnectionStrategy, Warmabl
                 () -> settings.queryTimeoutMs(), () -> settings.sendOnCaller(), latency, this::retire);
         if (!quiet) {
             LOG.info("seda strategy activated, {} worker threads, queue capacity {}, query timeout {} ms, shutdown "
-                    + "timeout {} ms, {} handshake threads, send on caller {}", s.workerThreads(), s.queueCapacity(), s.queryTimeoutMs(),
-                    s.shutdownTimeoutMs(), s.handshakeThreads(),
-                            s.sendOnCaller());
+                    + "timeout {} ms, {} handshake threads, send on caller {}", s.workerThreads(), s.queueCapacity(),
+                    s.queryTimeoutMs(), s.shutdownTimeoutMs(), s.handshakeThreads(), s.sendOnCaller());
         }
     }
 
@@ -199,9 +198,8 @@ public final class SedaConnectionStrategy implements ConnectionStrategy, Warmabl
         resize(workers, s.workerThreads());
         resize(handshakes, s.handshakeThreads());
         LOG.info("seda strategy reconfigured, {} worker threads, queue capacity {}, query timeout {} ms, shutdown "
-                + "timeout {} ms, {} handshake threads, send on caller {}", s.workerThreads(), s.queueCapacity(), s.queryTimeoutMs(),
-                s.shutdownTimeoutMs(), s.handshakeThreads(),
-                        s.sendOnCaller());
+                + "timeout {} ms, {} handshake threads, send on caller {}", s.workerThreads(), s.queueCapacity(),
+                s.queryTimeoutMs(), s.shutdownTimeoutMs(), s.handshakeThreads(), s.sendOnCaller());
     }
 
     private static void resize(ThreadPoolExecutor pool, int threads) {
@@ -309,7 +307,7 @@ public final class SedaConnectionStrategy implements ConnectionStrategy, Warmabl
         }
     }
 
-    /** Waits for {@code pool} until the deadline, then interrupts it; after an interrupt of ours, interrupts at once. */
+    /** Waits for {@code pool} until the deadline, then interrupts it; after an interrupt of ours, at once. */
     private static boolean awaitStop(ThreadPoolExecutor pool, String threads, long deadline, boolean interrupted,
             Settings s) {
         if (!interrupted) {

@@ -28,8 +28,9 @@ import java.util.function.Consumer;
  * {@link #offerOrRun} lets a producer that finds the mailbox idle (RUN mode, nothing queued, token free) take the token
  * itself and run its item at once, on its own thread, instead of waking a stage thread for it: the hot path for MIDI.
  * It is still one owner at a time (the token), and each producer's order holds: an item it gave before has either run
- * completely (its owner released the token) or is still queued or running, and then this one queues behind it. While it runs, other producers queue; it hands their
- * items to the stage afterwards and never drains them itself, so a producer runs at most its own item.
+ * completely (its owner released the token) or is still queued or running, and then this one queues behind it. While it
+ * runs, other producers queue; it hands their items to the stage afterwards and never drains them itself, so a producer
+ * runs at most its own item.
  *
  * <h2>Bounds</h2>
  * {@link #depth} counts reserved slots: a producer reserves with a CAS before queueing and the owner releases after

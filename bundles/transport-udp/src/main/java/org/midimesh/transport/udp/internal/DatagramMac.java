@@ -36,8 +36,8 @@ final class DatagramMac {
     }
 
     /**
-     * Whether the last {@value #LENGTH} of {@code buf[0, length)} are the MAC of the bytes before them. Constant time in
-     * the MAC's bytes, so a forger learns nothing from how long a refusal took.
+     * Whether the last {@value #LENGTH} of {@code buf[0, length)} are the MAC of the bytes before them. Constant time
+     * in the MAC's bytes, so a forger learns nothing from how long a refusal took.
      */
     boolean verify(byte[] buf, int length) {
         if (length < LENGTH) {

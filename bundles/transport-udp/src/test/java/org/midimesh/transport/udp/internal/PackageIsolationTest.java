@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * This bundle's classes refer only to the JDK (its crypto too), OSGi, SLF4J, the MidiMesh API and themselves: never to another
- * implementation bundle (in the spirit of Felix SCR's PackageIsolationTest). Reads the constant pools of the compiled
- * classes. org.midimesh.common is allowed: bnd copies it into this bundle as a private package.
+ * This bundle's classes refer only to the JDK (its crypto too), OSGi, SLF4J, the MidiMesh API and themselves: never to
+ * another implementation bundle (in the spirit of Felix SCR's PackageIsolationTest). Reads the constant pools of the
+ * compiled classes. org.midimesh.common is allowed: bnd copies it into this bundle as a private package.
  */
 @Timeout(30)
 class PackageIsolationTest {
