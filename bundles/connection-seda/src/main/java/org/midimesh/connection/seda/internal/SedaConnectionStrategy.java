@@ -119,6 +119,11 @@ public final class SedaConnectionStrategy implements ConnectionStrategy, Warmabl
     /** The validated configuration; replaced whole. */
     record Settings(int workerThreads, int queueCapacity, long queryTimeoutMs, long shutdownTimeoutMs,
             int handshakeThreads, boolean sendOnCaller) {
+
+        /** These settings with {@code sendOnCaller} replaced. */
+        Settings withSendOnCaller(boolean on) {
+            return new Settings(workerThreads, queueCapacity, queryTimeoutMs, shutdownTimeoutMs, handshakeThreads, on);
+        }
     }
 
     private final ThreadPoolExecutor workers;
@@ -227,8 +232,7 @@ public final class SedaConnectionStrategy implements ConnectionStrategy, Warmabl
                     budget);
         }
         Duration half = budget.dividedBy(2);
-        Settings queued = new Settings(s.workerThreads(), s.queueCapacity(), s.queryTimeoutMs(),
-                s.shutdownTimeoutMs(), s.handshakeThreads(), false);
+        Settings queued = s.withSendOnCaller(false);
         String onCaller = Warmups.onPrivateInstance(new SedaConnectionStrategy(s, true),
                 SedaConnectionStrategy::deactivate, half);
         return onCaller + " on the caller, " + Warmups.onPrivateInstance(new SedaConnectionStrategy(queued, true),
